@@ -16,6 +16,7 @@ from vlapro_bench.env import VLAProEnv
 from vlapro_bench.policy import make_policy
 from vlapro_bench.rollout import run_episode
 from vlapro_bench.training import TrainConfig, train
+from vlapro_bench.training.augment import random_shift
 from vlapro_bench.training.checkpoint import checkpoint_dirs
 
 TINY_MODEL = {"image_size": [16, 16], "vision_channels": [8, 8], "vision_groups": 4, "vision_res_stages": 0,
@@ -106,3 +107,17 @@ def test_multitask_training_with_the_small_config_file(tmp_path):
     assert state["dataset"]["episodes"] == 2 and state["step"] == 3
     losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert losses and all(np.isfinite(losses))
+
+
+def test_random_shift_moves_content_and_is_seeded():
+    images = torch.zeros(64, 16, 16, 3, dtype=torch.uint8)
+    images[:, 8, 8] = 255  # one bright pixel in the middle
+    shifted = random_shift(images, 3, torch.Generator().manual_seed(1))
+    assert shifted.shape == images.shape and shifted.dtype == torch.uint8
+    rows, cols = (shifted[..., 0] == 255).nonzero()[:, 1], (shifted[..., 0] == 255).nonzero()[:, 2]
+    assert len(rows) == 64  # the pixel survives every shift (it is 8 px from each border)
+    assert rows.min() >= 5 and rows.max() <= 11 and cols.min() >= 5 and cols.max() <= 11
+    assert len(set(zip(rows.tolist(), cols.tolist()))) > 10  # shifts differ across the batch
+    again = random_shift(images, 3, torch.Generator().manual_seed(1))
+    assert torch.equal(shifted, again)
+    assert torch.equal(random_shift(images, 0, torch.Generator()), images)

@@ -9,11 +9,16 @@ Success:
     The plunger is pushed down by at least half its travel (a real spring-loaded joint) by
     closed fingers pointing down.
 Starting state:
-    Bell at x in [-0.2, 0.2], y in [0.38, 0.58] on the table; housing colour from a palette.
+    Bell at x in [-0.2, -0.05] or [0.05, 0.2], y in [0.38, 0.58] on the table; housing colour
+    from a palette. RoboTwin 2.0 also rejects bell positions within 5 cm of the centre line, so
+    which arm to use is never a coin toss.
 Episode end:
     Success, or 250 control steps (10 s at 25 Hz).
 Version history:
-    v0: first version.
+    v0: first version. Before the first release the centre band was excluded (as RoboTwin does)
+    and the plunger cap widened from 8 mm to 10 mm radius, a step toward RoboTwin 2.0's tolerance
+    (its check counts any gripper contact within 2.5 cm of the bell's top centre). Wider caps let
+    the random baseline succeed more often (4% of 150 seeds at 12.5 mm, 1.3% at 10 mm).
 """
 
 from __future__ import annotations
@@ -54,11 +59,11 @@ class ClickBell(Task):
 
     def build_scene(self, scene) -> None:
         self.bell = spring_button(scene, "bell", housing_radius=0.045, housing_height=0.035,
-                                  plunger_radius=0.008, plunger_height=0.016, dome=True,
+                                  plunger_radius=0.01, plunger_height=0.016, dome=True,
                                   plunger_rgba=(0.7, 0.7, 0.72, 1))
 
     def initialize_episode(self, sim, rng: np.random.Generator) -> dict[str, str]:
-        x = rng.uniform(-0.2, 0.2)
+        x = rng.uniform(0.05, 0.2) * rng.choice((-1.0, 1.0))
         y = rng.uniform(0.38, 0.58)
         sim.set_body_pose("bell", (x, y, 0.0))
         colour = HOUSING_COLOURS[int(rng.integers(len(HOUSING_COLOURS)))]

@@ -27,6 +27,8 @@ class TrainConfig:
         keep_checkpoints: how many recent checkpoints to keep on disk.
         model: backbone config overrides (e.g. ``{"image_size": [96, 96], "chunk_size": 16}``).
         torch_threads: CPU threads for torch (0 = torch's default).
+        image_shift: random-shift augmentation in pixels (0 = off); see
+            :mod:`vlapro_bench.training.augment`.
     """
 
     data: str = ""
@@ -43,11 +45,14 @@ class TrainConfig:
     keep_checkpoints: int = 2
     model: dict[str, Any] = field(default_factory=dict)
     torch_threads: int = 0
+    image_shift: int = 4
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "checkpoint_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.image_shift < 0:
+            raise ValueError(f"image_shift must be >= 0 pixels, got {self.image_shift}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
 

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from vlapro_bench.backbones import build_backbone
 from vlapro_bench.datasets import LeRobotV3Dataset
+from vlapro_bench.training.augment import random_shift
 from vlapro_bench.training.checkpoint import (
     checkpoint_dirs,
     load_model_weights,
@@ -32,9 +33,11 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def _batch(dataset: ChunkDataset, indices: torch.Tensor, device: torch.device) -> dict[str, Any]:
+def _batch(dataset: ChunkDataset, indices: torch.Tensor, device: torch.device, shift: int,
+           generator: torch.Generator) -> dict[str, Any]:
     samples = [dataset[int(i)] for i in indices]
     batch = torch.utils.data.default_collate(samples)
+    batch["images"] = {cam: random_shift(img, shift, generator) for cam, img in batch["images"].items()}
     return _to(batch, device)
 
 
@@ -88,7 +91,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
         indices = torch.randint(len(samples), (config.batch_size,), generator=generator)
         torch.manual_seed(config.seed + step)  # dropout
-        loss = model.compute_loss(_batch(samples, indices, device))
+        loss = model.compute_loss(_batch(samples, indices, device, config.image_shift, generator))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)

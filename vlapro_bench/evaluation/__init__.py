@@ -1,0 +1,1 @@
+"""The evaluator: versioned protocol, resumable parallel runs, statistics, tables and plots."""

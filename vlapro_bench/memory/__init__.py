@@ -1,0 +1,1 @@
+"""Procedural memory (VLA-Pro): task LoRA adapters as memories, retrieval by context, per-chunk fusion."""
