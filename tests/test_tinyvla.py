@@ -23,6 +23,7 @@ from vlapro_bench.policies.tinyvla import (
     count_parameters,
     shared_instruction_encoder,
 )
+from vlapro_bench.policies.tinyvla.policy import BackbonePolicy
 
 TINY = dict(
     cameras=("head_camera", "front_camera"),
@@ -237,3 +238,43 @@ def test_predict_action_chunk_on_a_real_env_observation(encoder: InstructionEnco
     emb = encoder.encode([obs["instruction"]])[0]
     same = model.predict_action_chunk({**obs, "instruction_embedding": emb.numpy()})
     np.testing.assert_array_equal(chunk, same)
+
+
+class _CountingModel:
+    """Stands in for a backbone: the chunk predicted at call c holds c*100 + step index."""
+
+    class config:  # noqa: N801 - mimics the attribute of a real backbone
+        chunk_size = 4
+
+    def __init__(self):
+        self.calls = 0
+
+    def eval(self):
+        return self
+
+    def predict_action_chunk(self, observation):
+        chunk = self.calls * 100.0 + np.arange(4, dtype=np.float32)[:, None] * np.ones((1, 2), np.float32)
+        self.calls += 1
+        return chunk
+
+
+def test_temporal_ensembling_averages_every_chunk_that_covers_the_step():
+    policy = BackbonePolicy(_CountingModel(), temporal_ensemble=0.5)
+    policy.reset("x", None)
+    first = policy.act({})
+    assert first.shape == (1, 2) and np.allclose(first, 0.0)
+    second = policy.act({})  # chunk 0 predicted step 1 as 1.0; chunk 1 predicts it as 100.0
+    w = np.exp(-0.5 * np.arange(2))
+    assert np.allclose(second, (w[0] * 1.0 + w[1] * 100.0) / w.sum())
+    for _ in range(6):
+        out = policy.act({})
+    assert len(policy._chunks) == 4  # only chunks that still cover the current step are kept
+    ages = np.arange(4)
+    expected = ((np.exp(-0.5 * ages)) * (np.array([4, 5, 6, 7]) * 100.0 + ages[::-1])).sum() / np.exp(-0.5 * ages).sum()
+    assert np.allclose(out, expected)
+    policy.reset("y", None)
+    assert policy._chunks == []
+    chunked = BackbonePolicy(_CountingModel(), execute=3)
+    assert chunked.act({}).shape == (3, 2)
+    with pytest.raises(ValueError, match="temporal_ensemble"):
+        BackbonePolicy(_CountingModel(), temporal_ensemble=-1.0)

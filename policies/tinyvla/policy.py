@@ -15,22 +15,39 @@ class BackbonePolicy:
     """Runs any registered backbone from a checkpoint; re-plans every ``execute`` actions.
 
     ACT executes part of each predicted chunk before predicting again; ``execute`` is that part.
+    With ``temporal_ensemble=m`` it instead predicts a chunk at every step and executes the
+    weighted mean of every chunk's prediction for the current step, weights ``exp(-m * i)`` with
+    ``i = 0`` the oldest prediction (ACT's temporal ensembling, m = 0.01 in the ACT paper): the
+    action is smoother and one bad chunk cannot carry the arm away.
     """
 
     privileged = False
 
-    def __init__(self, model, execute: int | None = None):
+    def __init__(self, model, execute: int | None = None, temporal_ensemble: float | None = None):
         self.model = model.eval()
         horizon = model.config.chunk_size
         self.execute = horizon if execute is None else int(execute)
         if not 1 <= self.execute <= horizon:
             raise ValueError(f"execute must be in 1..{horizon}, got {execute}")
+        if temporal_ensemble is not None and temporal_ensemble < 0:
+            raise ValueError(f"temporal_ensemble must be >= 0 (ACT uses 0.01), got {temporal_ensemble}")
+        self.temporal_ensemble = temporal_ensemble
+        self._chunks: list[np.ndarray] = []  # newest last; chunk j was predicted j steps before the newest
 
     def reset(self, instruction: str, task_spec: TaskSpec | None) -> None:
-        return None
+        self._chunks = []
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
-        return self.model.predict_action_chunk(observation)[: self.execute]
+        chunk = self.model.predict_action_chunk(observation)
+        if self.temporal_ensemble is None:
+            return chunk[: self.execute]
+        horizon = len(chunk)
+        self._chunks = [*self._chunks, chunk][-horizon:]
+        # The chunk predicted `age` steps ago holds the current step at index `age`.
+        n = len(self._chunks)
+        preds = np.stack([c[n - 1 - j] for j, c in enumerate(self._chunks)])  # oldest first
+        weights = np.exp(-self.temporal_ensemble * np.arange(n))
+        return (weights[:, None] * preds).sum(0, keepdims=True).astype(np.float32) / weights.sum()
 
 
 def load_backbone_checkpoint(path: str | Path, device: str = "cpu"):
@@ -47,9 +64,11 @@ def load_backbone_checkpoint(path: str | Path, device: str = "cpu"):
 
 
 def make_policy(env: gym.Env, checkpoint: str | Path, execute: int | None = 8,
-                        device: str = "cpu") -> BackbonePolicy:
+                device: str = "cpu", temporal_ensemble: float | None = None) -> BackbonePolicy:
     """Registered as ``tinyvla`` (by the policies/<name>/ convention).
 
     ``checkpoint``: a run folder from ``vlapro-bench train`` or one of its checkpoints.
+    ``temporal_ensemble``: ACT's ensembling weight ``m`` (predict every step); None = chunked.
     """
-    return BackbonePolicy(load_backbone_checkpoint(checkpoint, device), execute)
+    return BackbonePolicy(load_backbone_checkpoint(checkpoint, device), execute,
+                          None if temporal_ensemble is None else float(temporal_ensemble))
