@@ -5,7 +5,8 @@ Two ratios, measured in one process on one model per task:
 * state mode: ``env.step`` rate / raw rate of ``ctrl`` write + ``mj_step`` x the same substeps;
 * rgb mode: ``env.step`` rate / raw rate of ``update_scene`` + ``render`` for the same cameras.
 
-Targets: state >= 0.8, rgb >= 0.9. Run: ``python benchmarks/env_throughput.py [--steps N]``.
+Targets: state >= 0.8, rgb >= 0.9. Run: ``python benchmarks/env_throughput.py [--suite rlbench]
+[--steps N]`` (every camera of the suite, at 128x128 by default).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from vlapro_bench.env import CONTROL_SUBSTEPS, VLAProEnv  # noqa: E402
-from vlapro_bench.sim.robot import CAMERAS  # noqa: E402
+from vlapro_bench.env import VLAProEnv  # noqa: E402
+from vlapro_bench.sim.suites import suite_profile  # noqa: E402
+
+DEFAULT_TASKS = {"robotwin": ["click_bell", "stack_blocks_two"], "rlbench": ["push_button", "open_drawer"]}
 
 
 def _rates(reference, candidate, n: int, repeats: int = 5) -> tuple[float, float]:
@@ -37,27 +40,29 @@ def _rates(reference, candidate, n: int, repeats: int = 5) -> tuple[float, float
     return best[0], best[1]
 
 
-def measure(task: str, steps: int, size: tuple[int, int]) -> dict:
-    state_env = VLAProEnv(task, obs_mode="state")
+def measure(suite: str, task: str, steps: int, size: tuple[int, int]) -> dict:
+    profile = suite_profile(suite)
+    cameras = profile.robot.cameras
+    state_env = VLAProEnv(task, suite=suite, obs_mode="state")
     state_env.reset(seed=0)
-    hold = state_env.unwrapped._target.astype(np.float32)
+    hold = state_env.control_spec.hold(state_env._target, state_env.control).astype(np.float32)
     model, data = state_env.sim.model, state_env.sim.data
     ctrl = data.ctrl.copy()
 
     def raw_physics():
         data.ctrl[:] = ctrl
-        mujoco.mj_step(model, data, nstep=CONTROL_SUBSTEPS)
+        mujoco.mj_step(model, data, nstep=profile.control_substeps)
 
     raw_physics_rate, env_state_rate = _rates(raw_physics, lambda: state_env.step(hold), steps)
     state_env.close()
 
-    rgb_env = VLAProEnv(task, obs_mode="rgb", camera_size=size, cameras=CAMERAS)
+    rgb_env = VLAProEnv(task, suite=suite, obs_mode="rgb", camera_size=size, cameras=cameras)
     rgb_env.reset(seed=0)
     rmodel, rdata = rgb_env.sim.model, rgb_env.sim.data
     renderer = mujoco.Renderer(rmodel, *size)
 
     def raw_render():
-        for cam in CAMERAS:
+        for cam in cameras:
             renderer.update_scene(rdata, camera=cam)
             renderer.render()
 
@@ -78,14 +83,18 @@ def measure(task: str, steps: int, size: tuple[int, int]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tasks", nargs="+", default=["click_bell", "stack_blocks_two"])
+    parser.add_argument("--suite", choices=sorted(DEFAULT_TASKS), default="robotwin")
+    parser.add_argument("--tasks", nargs="+", default=None, help="default: two tasks of the suite")
     parser.add_argument("--steps", type=int, default=1000, help="control steps per state-mode timing")
     parser.add_argument("--size", type=int, nargs=2, default=(128, 128), metavar=("H", "W"))
     args = parser.parse_args()
-    rows = [measure(task, args.steps, tuple(args.size)) for task in args.tasks]
+    tasks = args.tasks or DEFAULT_TASKS[args.suite]
+    rows = [measure(args.suite, task, args.steps, tuple(args.size)) for task in tasks]
     table = pd.DataFrame(rows).set_index("task")
     h, w = args.size
-    print(f"{CONTROL_SUBSTEPS} physics substeps per control step; {len(CAMERAS)} cameras at {h}x{w}")
+    profile = suite_profile(args.suite)
+    print(f"{args.suite}: {profile.control_substeps} physics substeps per control step; "
+          f"{len(profile.robot.cameras)} cameras at {h}x{w}")
     print(table.round(2).to_string())
     print(f"min state ratio {table['state ratio'].min():.2f} (target >= 0.80); "
           f"min rgb ratio {table['rgb ratio'].min():.2f} (target >= 0.90)")

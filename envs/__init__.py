@@ -1,3 +1,3 @@
 """The embedded task suites; importing this package registers every task module."""
 
-from vlapro_bench.envs import robotwin  # noqa: F401
+from vlapro_bench.envs import rlbench, robotwin  # noqa: F401

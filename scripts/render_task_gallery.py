@@ -1,14 +1,17 @@
-"""Regenerate docs/img/<task>.png and the README's task table from the registry.
+"""Regenerate the task pictures and the README's task tables from the registry.
 
-Each picture is the head camera at the start of seed 0 beside the head camera halfway through
-the expert's solution, so a reader sees both the layout and the procedure.
-Run: ``python scripts/render_task_gallery.py`` (rewrites the block between the README markers).
+Each picture is a scene camera at the start of seed 0 beside two cameras halfway through the
+expert's solution, so a reader sees both the layout and the procedure.
+Run: ``python scripts/render_task_gallery.py [--suite robotwin|rlbench|all]`` (rewrites the
+block between the suite's README markers; prints the table when the markers are missing).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
@@ -21,15 +24,33 @@ from vlapro_bench.registry import all_specs  # noqa: E402
 from vlapro_bench.splits import load_split  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZE = (180, 240)
 
 
-def gallery_picture(task: str, path: Path) -> None:
-    env = VLAProEnv(task, camera_size=SIZE, cameras=["head_camera", "front_camera"])
+@dataclass(frozen=True)
+class Gallery:
+    """Which cameras a suite's pictures show, where they go, and the README markers."""
+
+    start_camera: str
+    mid_cameras: tuple[str, str]
+    folder: str  # relative to the repository root
+    marker: str
+    size: tuple[int, int]
+
+
+GALLERIES = {
+    "robotwin": Gallery("head_camera", ("head_camera", "front_camera"), "docs/img", "tasks", (180, 240)),
+    "rlbench": Gallery("front", ("front", "wrist"), "docs/img/rlbench", "rlbench-tasks", (200, 200)),
+}
+
+
+def gallery_picture(suite: str, task: str, path: Path) -> None:
+    gallery = GALLERIES[suite]
+    cameras = list(dict.fromkeys([gallery.start_camera, *gallery.mid_cameras]))
+    env = VLAProEnv(task, suite=suite, camera_size=gallery.size, cameras=cameras)
     obs, _ = env.reset(seed=0)
-    start = obs["images"]["head_camera"]
+    start = obs["images"][gallery.start_camera]
     # The expert reads the live state, so count its actions on a state-mode twin first.
-    twin = VLAProEnv(task, obs_mode="state")
+    twin = VLAProEnv(task, suite=suite, obs_mode="state")
     twin.reset(seed=0)
     length = sum(1 for _ in twin.expert_actions())
     twin.close()
@@ -38,33 +59,50 @@ def gallery_picture(task: str, path: Path) -> None:
         mid, *_ = env.step(action.astype(np.float32))
         if i >= int(length * 0.6):
             break
-    canvas = Image.fromarray(np.concatenate([start, mid["images"]["head_camera"], mid["images"]["front_camera"]], 1))
+    first, second = gallery.mid_cameras
+    canvas = Image.fromarray(np.concatenate([start, mid["images"][first], mid["images"][second]], 1))
     draw = ImageDraw.Draw(canvas)
-    for x, label in ((0, "start"), (SIZE[1], "expert, head"), (2 * SIZE[1], "expert, front")):
+    width = gallery.size[1]
+    for x, label in ((0, "start"), (width, f"expert, {first.removesuffix('_camera')}"),
+                     (2 * width, f"expert, {second.removesuffix('_camera')}")):
         draw.rectangle([x, 0, x + 7 * len(label) + 8, 14], fill=(0, 0, 0))
         draw.text((x + 4, 2), label, fill=(255, 255, 255))
     canvas.save(path, optimize=True)
     env.close()
 
 
-def main() -> None:
-    split = load_split("robotwin")
+def render_suite(suite: str) -> None:
+    gallery = GALLERIES[suite]
+    split = load_split(suite)
     rows = ["| Task | Split | Procedure | Seed 0: start, and the expert at work |", "|---|---|---|---|"]
-    for spec in all_specs("robotwin"):
-        path = ROOT / "docs" / "img" / f"{spec.name}.png"
+    for spec in all_specs(suite):
+        relative = f"{gallery.folder}/{spec.name}.png"
+        path = ROOT / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        gallery_picture(spec.name, path)
-        which = "seen" if spec.name in split.seen else "unseen"
+        gallery_picture(suite, spec.name, path)
+        which = "seen" if spec.name in split.seen else "unseen" if spec.name in split.unseen else "-"
         p = spec.procedure
         rows.append(
             f"| `{spec.name}` | {which} | {p.action_type}, {p.object_geometry}, {p.ee_orientation} | "
-            f"![{spec.name}](docs/img/{spec.name}.png) |"
+            f"![{spec.name}]({relative}) |"
         )
         print("rendered", path)
     readme = ROOT / "README.md"
     text = readme.read_text()
-    block = "<!-- tasks:start -->\n" + "\n".join(rows) + "\n<!-- tasks:end -->"
-    readme.write_text(re.sub(r"<!-- tasks:start -->.*<!-- tasks:end -->", block, text, flags=re.S))
+    start, end = f"<!-- {gallery.marker}:start -->", f"<!-- {gallery.marker}:end -->"
+    block = start + "\n" + "\n".join(rows) + "\n" + end
+    if start in text and end in text:
+        readme.write_text(re.sub(re.escape(start) + ".*" + re.escape(end), lambda _: block, text, flags=re.S))
+    else:
+        print(f"README.md has no {start} ... {end} markers; the table:\n{block}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--suite", choices=[*GALLERIES, "all"], default="all")
+    args = parser.parse_args()
+    for suite in GALLERIES if args.suite == "all" else [args.suite]:
+        render_suite(suite)
 
 
 if __name__ == "__main__":

@@ -78,10 +78,18 @@ def test_bad_kwargs(kwargs, message):
         VLAProEnv("click_bell", **kwargs)
 
 
-@pytest.mark.parametrize("backend, what", [("robotwin", "ROBOTWIN_ROOT"), ("rlbench", "COPPELIASIM_ROOT")])
-def test_upstream_backend_not_available(backend, what):
-    with pytest.raises(BackendNotAvailableError, match=what):
-        gym.make("VLAPro-RoboTwin-Unseen-v0", backend=backend)
+@pytest.mark.parametrize("env_id, backend, var", [("VLAPro-RoboTwin-Unseen-v0", "robotwin", "ROBOTWIN_ROOT"),
+                                                  ("VLAPro-RLBench-Unseen-v0", "rlbench", "COPPELIASIM_ROOT")])
+def test_upstream_backend_not_available(env_id, backend, var, monkeypatch):
+    """Without the upstream simulator, gym.make fails at once with what to install or set."""
+    monkeypatch.delenv(var, raising=False)
+    with pytest.raises(BackendNotAvailableError, match=var):
+        gym.make(env_id, backend=backend)
+
+
+def test_backend_of_another_suite_is_refused():
+    with pytest.raises(ValueError, match="rlbench"):
+        gym.make("VLAPro-RoboTwin-Unseen-v0", backend="rlbench")
 
 
 def test_unknown_backend():

@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 
 SuiteOpt = Annotated[str, typer.Option(help="Task suite: robotwin.")]
+#: The commands that cover both suites.
+AnySuiteOpt = Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")]
 
 
 def _parse_size(size: str) -> tuple[int, int]:
@@ -50,7 +52,7 @@ def _resolve_tasks(suite: str, tasks: list[str]) -> list[str]:
 
 
 @app.command("list")
-def list_tasks(suite: SuiteOpt = "robotwin") -> None:
+def list_tasks(suite: AnySuiteOpt = "robotwin") -> None:
     """List suites, splits, tasks and their Gymnasium ids."""
     from vlapro_bench.registration import split_id  # noqa: PLC0415
     from vlapro_bench.registry import all_specs  # noqa: PLC0415
@@ -75,9 +77,9 @@ def render(
     seed: Annotated[int, typer.Option(help="Reset seed (fixes layout, colours, instruction).")] = 0,
     size: Annotated[str, typer.Option(help="Camera size HEIGHTxWIDTH.")] = "240x320",
     steps: Annotated[int, typer.Option(help="Expert steps to play before the picture (0 = initial state).")] = 0,
-    suite: SuiteOpt = "robotwin",
+    suite: AnySuiteOpt = "robotwin",
 ) -> None:
-    """Save a montage of all cameras for one task and seed."""
+    """Save a montage of all cameras for one task and seed (RLBench: five cameras, three per row)."""
     from vlapro_bench.env import VLAProEnv  # noqa: PLC0415
     from vlapro_bench.montage import camera_montage  # noqa: PLC0415
 
@@ -88,7 +90,8 @@ def render(
         if i >= steps:
             break
         obs, *_ = env.step(action.astype("float32"))
-    image = camera_montage(obs["images"], title=f"{task} (seed {seed}): {info['instruction']}")
+    image = camera_montage(obs["images"], columns=3 if len(obs["images"]) > 4 else 2,
+                           title=f"{task} (seed {seed}): {info['instruction']}")
     out.parent.mkdir(parents=True, exist_ok=True)
     image.save(out)
     env.close()
@@ -131,7 +134,7 @@ def expert(
     tasks: Annotated[list[str], typer.Argument(help="Task names, or seen / unseen / all.")],
     episodes: Annotated[int, typer.Option(help="Episodes (seeds) per task.")] = 50,
     seed_start: Annotated[int, typer.Option(help="First seed.")] = 0,
-    suite: SuiteOpt = "robotwin",
+    suite: AnySuiteOpt = "robotwin",
 ) -> None:
     """Success rate of the scripted experts (state observations, no rendering)."""
     names = _resolve_tasks(suite, tasks)
@@ -146,7 +149,7 @@ def baselines(
     seed_start: Annotated[int, typer.Option(help="First seed.")] = 100000,
     obs_mode: Annotated[str, typer.Option(help="state (fast) or rgb (renders every camera).")] = "state",
     csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
-    suite: SuiteOpt = "robotwin",
+    suite: AnySuiteOpt = "robotwin",
 ) -> None:
     """Run the expert (privileged) and a random policy on a split; print per-task success."""
     names = _resolve_tasks(suite, [split])
@@ -238,21 +241,20 @@ def collect(
     where it stopped without duplicating an episode.
     """
     from vlapro_bench.datasets import DatasetWriter, env_features, record_episode  # noqa: PLC0415
-    from vlapro_bench.env import CONTROL_SUBSTEPS, VLAProEnv  # noqa: PLC0415
+    from vlapro_bench.env import VLAProEnv  # noqa: PLC0415
     from vlapro_bench.policy import make_policy  # noqa: PLC0415
-    from vlapro_bench.sim.physics import PHYSICS_TIMESTEP  # noqa: PLC0415
 
     if episodes < 1:
         raise typer.BadParameter("must be >= 1", param_hint="--episodes")
     names = _resolve_tasks(suite, tasks or [split])
     camera_size = _parse_size(size)
-    fps = round(1.0 / (CONTROL_SUBSTEPS * PHYSICS_TIMESTEP))
     writer: DatasetWriter | None = None
     with tqdm(total=len(names) * episodes, desc="demos", unit="ep") as bar:
         for name in names:
             env = VLAProEnv(name, suite=suite, camera_size=camera_size, instruction_pool=instruction_pool)
             if writer is None:
-                writer = DatasetWriter(out, fps=fps, features=env_features(env), robot_type=f"{suite}-viperx-bimanual",
+                writer = DatasetWriter(out, fps=round(env.profile.control_hz), features=env_features(env),
+                                       robot_type=env.profile.robot_type,
                                        episode_key=("task_name", "reset_seed"))
             done = {seed for task, seed in writer.finished_keys("task_name", "reset_seed") if task == name}
             bar.update(min(len(done), episodes))

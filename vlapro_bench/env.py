@@ -1,8 +1,10 @@
 """The Gymnasium environment over the embedded MuJoCo engine, for one task or a split of tasks.
 
-One class serves both kinds of id: ``VLAPro-RoboTwin/<task>-v0`` (one task) and
+One class serves every suite and both kinds of id: ``VLAPro-RoboTwin/<task>-v0`` (one task) and
 ``VLAPro-RoboTwin-Unseen-v0`` (a split; ``reset(seed=s)`` picks the task from the seed,
-``reset(options={"task": name})`` fixes it). Scenes are compiled lazily, once per task.
+``reset(options={"task": name})`` fixes it), and the same for ``VLAPro-RLBench``. What differs
+between suites (robot, control modes, control rate, bounds) is a :class:`SuiteProfile`. Scenes
+are compiled lazily, once per task.
 """
 
 from __future__ import annotations
@@ -16,28 +18,28 @@ from gymnasium import spaces
 
 from vlapro_bench.errors import InvalidActionError, InvalidOptionError
 from vlapro_bench.registry import get_task_class
-from vlapro_bench.sim.ik import shared_ik
+from vlapro_bench.sim.control import ControlContext
 from vlapro_bench.sim.motion import Motion, PlanningError
 from vlapro_bench.sim.physics import Simulation
-from vlapro_bench.sim.robot import ACTION_DIM, ARMS, CAMERAS, home_action, joint_limits
+from vlapro_bench.sim.suites import ROBOTWIN, suite_profile
 from vlapro_bench.task import INSTRUCTION_CHARSET, INSTRUCTION_POOLS, MAX_TRACKED_OBJECTS, Task
 
 OBS_MODES = ("rgb", "rgbd", "state")
-CONTROL_MODES = ("qpos", "ee")
-#: Control at 25 Hz: 20 physics substeps of 2 ms per action.
-CONTROL_SUBSTEPS = 20
-#: Largest change of an arm joint target per control step (rad): the arm's 5 rad/s joint speed
-#: limit at 25 Hz. Without it, a random policy's target jumps make the contact solver diverge.
-MAX_JOINT_STEP = 0.2
-ARM_JOINT_MASK = np.array([True] * 6 + [False] + [True] * 6 + [False])
+#: The RoboTwin suite's control modes (each suite's are in its profile, ``vlapro_bench.sim.suites``).
+CONTROL_MODES = tuple(ROBOTWIN.control_modes)
+#: RoboTwin control at 25 Hz: 20 physics substeps of 2 ms per action (RLBench: 25, i.e. 20 Hz).
+CONTROL_SUBSTEPS = ROBOTWIN.control_substeps
+#: Largest change of an arm joint target per control step (rad) in RoboTwin's absolute modes: the
+#: arm's 5 rad/s joint speed limit at 25 Hz. Without it, a random policy's target jumps make the
+#: contact solver diverge.
+MAX_JOINT_STEP = ROBOTWIN.max_joint_step
 #: Physics steps after placing props, with the arms at home, so nothing starts mid-fall.
-SETTLE_SUBSTEPS = 100
+SETTLE_SUBSTEPS = ROBOTWIN.settle_substeps
 MAX_INSTRUCTION_LENGTH = 256
-#: Depth beyond the room is clipped to this (metres); the far clip plane is 20 m.
-DEPTH_FAR = 20.0
-#: End-effector action bounds: TCP xyz in the workspace, quaternion components, gripper.
-EE_LOW = np.array([-0.6, -0.1, -0.05, -1, -1, -1, -1, 0.0] * 2, dtype=np.float32)
-EE_HIGH = np.array([0.6, 1.0, 0.6, 1, 1, 1, 1, 1.0] * 2, dtype=np.float32)
+#: RoboTwin depth beyond the room is clipped to this (metres); the far clip plane is 20 m.
+DEPTH_FAR = ROBOTWIN.depth_far
+#: Bound of the ``joint_velocities`` observation (rad/s; measured values are clipped to it).
+MAX_JOINT_VELOCITY = 20.0
 
 
 class VLAProEnv(gym.Env):
@@ -45,15 +47,28 @@ class VLAProEnv(gym.Env):
 
     Arguments:
         tasks: one task name or the task names of a split.
-        suite: ``"robotwin"`` (the dual-arm suite).
+        suite: ``"robotwin"`` (dual-arm ViperX) or ``"rlbench"`` (Franka Panda).
         obs_mode: ``"rgb"`` (default), ``"rgbd"`` or ``"state"`` (no images).
-        control_mode: ``"qpos"`` (14-d absolute joint targets, gripper 1 = open) or ``"ee"``
-            (16-d TCP pose targets ``[xyz, wxyz quat, gripper]`` per arm, solved by IK).
+        control_mode: the suite's action mode; ``None`` picks its default.
+            RoboTwin: ``"qpos"`` (default; 14-d absolute joint targets, gripper 1 = open) or
+            ``"ee"`` (16-d TCP pose targets ``[xyz, wxyz quat, gripper]`` per arm, solved by IK).
+            RLBench: ``"joint_delta"`` (default; 7 joint deltas of at most 0.1 rad + absolute
+            finger opening in metres, 0 closed .. 0.04 open), ``"joint_position"`` (7 absolute
+            joints + finger opening) or ``"ee_pose"`` (xyz + wxyz quaternion of RLBench's tip
+            frame + gripper 0 closed .. 1 open, solved by IK).
         camera_size: ``(height, width)`` of every camera image, default ``(128, 128)``.
-        cameras: subset of ``head_camera, left_camera, right_camera, front_camera``.
+        cameras: subset of the suite's cameras (RoboTwin: ``head_camera, left_camera,
+            right_camera, front_camera``; RLBench: ``left_shoulder, right_shoulder, overhead,
+            wrist, front``).
         render_mode: ``None`` or ``"rgb_array"`` (a montage of the cameras).
         instruction_pool: ``"seen"`` or ``"unseen"`` instruction templates.
         max_episode_steps: override of the per-task step limit.
+
+    Observation (``Dict``): ``images`` / ``depth`` per camera (or ``object_state`` in state
+    mode), ``agent_pos`` (the measured joint vector in the action layout: RoboTwin 14-d with
+    grippers 0..1; RLBench 8-d, RLBench's ``joint_positions`` + finger opening in metres),
+    ``ee_pose`` (per arm ``[xyz, wxyz, gripper]``; RLBench: its ``gripper_pose`` tip frame and
+    ``gripper_open`` flag), ``instruction``; RLBench also ``joint_velocities`` (7, rad/s).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
@@ -63,7 +78,7 @@ class VLAProEnv(gym.Env):
         tasks: str | Sequence[str],
         suite: str = "robotwin",
         obs_mode: str = "rgb",
-        control_mode: str = "qpos",
+        control_mode: str | None = None,
         camera_size: tuple[int, int] | int = (128, 128),
         cameras: Sequence[str] | None = None,
         render_mode: str | None = None,
@@ -73,25 +88,30 @@ class VLAProEnv(gym.Env):
         names = [tasks] if isinstance(tasks, str) else list(tasks)
         if not names:
             raise ValueError("tasks must name at least one task")
+        self.profile = suite_profile(suite)
+        self.robot = self.profile.robot
         self.task_classes = {name: get_task_class(suite, name) for name in names}
         self.task_names = names
         self.suite = suite
+        control_mode = self.profile.default_control_mode if control_mode is None else control_mode
         _check_choice("obs_mode", obs_mode, OBS_MODES)
-        _check_choice("control_mode", control_mode, CONTROL_MODES)
+        _check_choice("control_mode", control_mode, tuple(self.profile.control_modes))
         _check_choice("instruction_pool", instruction_pool, INSTRUCTION_POOLS)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.obs_mode, self.control_mode = obs_mode, control_mode
         self.instruction_pool, self.render_mode = instruction_pool, render_mode
+        self.metadata = {**self.metadata, "render_fps": round(self.profile.control_hz)}
         if isinstance(camera_size, int):
             camera_size = (camera_size, camera_size)
         self.camera_size = (int(camera_size[0]), int(camera_size[1]))
         if min(self.camera_size) < 8 or max(self.camera_size) > 2048:
             raise ValueError(f"camera_size must be between 8 and 2048 pixels, got {camera_size}")
-        self.cameras = tuple(CAMERAS if cameras is None else cameras)
-        unknown = set(self.cameras) - set(CAMERAS)
+        all_cameras = self.robot.cameras
+        self.cameras = tuple(all_cameras if cameras is None else cameras)
+        unknown = set(self.cameras) - set(all_cameras)
         if unknown or not self.cameras:
-            raise ValueError(f"Unknown cameras {sorted(unknown)}; choose from {list(CAMERAS)}")
+            raise ValueError(f"Unknown cameras {sorted(unknown)}; choose from {list(all_cameras)}")
         self.max_episode_steps_override = max_episode_steps
 
         self._sims: dict[str, Simulation] = {}
@@ -99,30 +119,35 @@ class VLAProEnv(gym.Env):
         self.task: Task | None = None
         self.sim: Simulation | None = None
         self._steps = 0
-        self._target = home_action()
+        self._target = self.robot.home_action()
         self._instruction = ""
         self._reset_args: dict[str, Any] = {}
 
-        low, high = joint_limits(self._sim_for(names[0]).model)
+        low, high = self.robot.joint_limits(self._sim_for(names[0]).model)
         self.joint_low, self.joint_high = low, high
-        if control_mode == "qpos":
-            self.action_space = spaces.Box(low, high, shape=(ACTION_DIM,), dtype=np.float32)
-        else:
-            self.action_space = spaces.Box(EE_LOW, EE_HIGH, shape=(16,), dtype=np.float32)
+        self.control = ControlContext(self.robot, low, high, self.profile.max_joint_step)
+        self.control_spec = self.profile.control_modes[control_mode]
+        self.action_space = self.control_spec.action_space(self.control)
         self.observation_space = self._make_observation_space()
 
     # -- spaces -----------------------------------------------------------------------------
     def _make_observation_space(self) -> spaces.Dict:
         h, w = self.camera_size
+        robot, bound = self.robot, self.profile.position_bound
         # Measured joints can overshoot their limits slightly (soft constraints): pad the bounds.
-        pad = np.array([0.1] * 6 + [0.0] + [0.1] * 6 + [0.0], dtype=np.float32)
-        pose_low = np.array([-2, -2, -2, -1, -1, -1, -1], dtype=np.float32)
+        pad = np.where(robot.arm_joint_mask(), 0.1, 0.0).astype(np.float32)
+        pose_low = np.array([-bound] * 3 + [-1] * 4, dtype=np.float32)
+        ee_low = np.concatenate([np.r_[pose_low, 0]] * len(robot.arms))
+        ee_high = np.concatenate([np.r_[-pose_low, 1]] * len(robot.arms))
         obs: dict[str, spaces.Space] = {
             "agent_pos": spaces.Box(self.joint_low - pad, self.joint_high + pad, dtype=np.float32),
-            "ee_pose": spaces.Box(np.r_[pose_low, 0, pose_low, 0], np.r_[-pose_low, 1, -pose_low, 1], dtype=np.float32),
+            "ee_pose": spaces.Box(ee_low, ee_high, dtype=np.float32),
             "instruction": spaces.Text(max_length=MAX_INSTRUCTION_LENGTH, min_length=1,
                                        charset="".join(sorted(INSTRUCTION_CHARSET))),
         }
+        if self.profile.joint_velocities:
+            n = robot.arm_joints * len(robot.arms)
+            obs["joint_velocities"] = spaces.Box(-MAX_JOINT_VELOCITY, MAX_JOINT_VELOCITY, shape=(n,), dtype=np.float32)
         if self.obs_mode == "state":
             low = np.tile(pose_low, MAX_TRACKED_OBJECTS)
             obs["object_state"] = spaces.Box(low, -low, dtype=np.float32)
@@ -131,8 +156,9 @@ class VLAProEnv(gym.Env):
                 {cam: spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8) for cam in self.cameras}
             )
         if self.obs_mode == "rgbd":
+            far = self.profile.depth_far
             obs["depth"] = spaces.Dict(
-                {cam: spaces.Box(0, DEPTH_FAR, shape=(h, w, 1), dtype=np.float32) for cam in self.cameras}
+                {cam: spaces.Box(0, far, shape=(h, w, 1), dtype=np.float32) for cam in self.cameras}
             )
         return spaces.Dict(obs)
 
@@ -141,7 +167,7 @@ class VLAProEnv(gym.Env):
         if name not in self._sims:
             task = self.task_classes[name]()
             self._tasks[name] = task
-            self._sims[name] = Simulation(task.build_scene)
+            self._sims[name] = Simulation(task.build_scene, robot=self.robot)
         return self._sims[name]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -166,9 +192,9 @@ class VLAProEnv(gym.Env):
         sim, task = self.sim, self.task
         sim.reset()
         task.episode = task.initialize_episode(sim, rng)
-        self._target = home_action()
+        self._target = self.robot.home_action()
         sim.apply_action(self._target)
-        sim.step(SETTLE_SUBSTEPS)
+        sim.step(self.profile.settle_substeps)
         self._instruction = task.instruction(self.instruction_pool, rng)
         self._steps = 0
         self._reset_args = {"seed": seed, "episode_seed": episode_seed, "task": name}
@@ -178,13 +204,9 @@ class VLAProEnv(gym.Env):
         if self.sim is None or self.task is None:
             raise gym.error.ResetNeeded("Call reset() before step().")
         action = self._validate_action(action)
-        if self.control_mode == "ee":
-            action = self._ee_to_qpos(action)
-        target = np.clip(action, self.joint_low, self.joint_high)
-        delta = np.clip(target - self._target, -MAX_JOINT_STEP, MAX_JOINT_STEP)
-        self._target = np.where(ARM_JOINT_MASK, self._target + delta, target)
+        self._target = self.control_spec.next_target(action, self._target, self.control)
         self.sim.apply_action(self._target)
-        self.sim.step(CONTROL_SUBSTEPS)
+        self.sim.step(self.profile.control_substeps)
         self._steps += 1
         if self.sim.diverged():
             # MuJoCo resets a diverged simulation to the compiled state, where props may sit
@@ -223,20 +245,6 @@ class VLAProEnv(gym.Env):
             raise InvalidActionError(f"Action has NaN or infinite entries at indices {bad}.")
         return arr.astype(np.float64)
 
-    def _ee_to_qpos(self, action: np.ndarray) -> np.ndarray:
-        assert self.sim is not None
-        ik = shared_ik()
-        out = self._target.copy()
-        for i, arm in enumerate(ARMS):
-            pose = action[8 * i : 8 * i + 8]
-            quat = pose[3:7]
-            if np.linalg.norm(quat) < 1e-6:
-                raise InvalidActionError(f"{arm} quaternion in the ee action has zero norm.")
-            result = ik.solve(arm, pose[:3], quat / np.linalg.norm(quat), self._target[7 * i : 7 * i + 6])
-            out[7 * i : 7 * i + 6] = result.qpos  # best effort when unreachable, as RoboTwin's planner
-            out[7 * i + 6] = pose[7]
-        return out
-
     # -- observations -----------------------------------------------------------------------
     def _observation(self) -> dict[str, Any]:
         sim = self.sim
@@ -247,29 +255,36 @@ class VLAProEnv(gym.Env):
             "ee_pose": self._ee_pose(joints),
             "instruction": self._instruction,
         }
+        if self.profile.joint_velocities:
+            velocities = np.clip(sim.joint_velocities(), -MAX_JOINT_VELOCITY, MAX_JOINT_VELOCITY)
+            obs["joint_velocities"] = velocities.astype(np.float32)
         if self.obs_mode == "state":
             obs["object_state"] = self.task.object_state(sim)
             return obs
         renderer = sim.renderer(*self.camera_size)
         obs["images"] = {cam: renderer.rgb(sim.data, cam) for cam in self.cameras}  # fresh arrays
         if self.obs_mode == "rgbd":
+            far = self.profile.depth_far
             obs["depth"] = {
-                cam: np.minimum(renderer.depth(sim.data, cam), DEPTH_FAR)[..., None] for cam in self.cameras
+                cam: np.minimum(renderer.depth(sim.data, cam), far)[..., None] for cam in self.cameras
             }
         return obs
 
     def _ee_pose(self, joints: np.ndarray) -> np.ndarray:
-        """``[xyz, wxyz, gripper]`` per arm, the layout of the ``ee`` action."""
+        """``[xyz, wxyz, gripper]`` per arm, the layout of the end-effector action."""
         assert self.sim is not None
+        robot = self.robot
         poses = self.sim.tcp_poses()
-        out = np.empty(16, dtype=np.float32)
-        out[0:7], out[7] = poses[0:7], joints[6]
-        out[8:15], out[15] = poses[7:14], joints[13]
+        out = np.empty(8 * len(robot.arms), dtype=np.float32)
+        for i, arm in enumerate(robot.arms):
+            out[8 * i : 8 * i + 3] = poses[7 * i : 7 * i + 3]
+            out[8 * i + 3 : 8 * i + 7] = robot.ee_from_tcp_quat(poses[7 * i + 3 : 7 * i + 7])
+            out[8 * i + 7] = robot.ee_gripper(joints[robot.gripper_index(arm)])
         return out
 
     def _info(self, success: bool) -> dict[str, Any]:
         assert self.sim is not None and self.task is not None
-        return {
+        info = {
             "is_success": success,
             "task": self.task.spec.name,
             "instruction": self._instruction,
@@ -277,6 +292,9 @@ class VLAProEnv(gym.Env):
             "reset_args": dict(self._reset_args),
             "elapsed_steps": self._steps,
         }
+        if self.task.variation_count is not None:
+            info["variation"] = self.task.variation
+        return info
 
     # -- rendering and experts --------------------------------------------------------------
     def render(self):
@@ -287,14 +305,22 @@ class VLAProEnv(gym.Env):
         return np.concatenate([renderer.rgb(self.sim.data, cam) for cam in self.cameras], axis=1)
 
     def expert_actions(self) -> Iterator[np.ndarray]:
-        """The scripted expert's qpos actions for the current episode (privileged: reads sim state)."""
+        """The scripted expert's actions for the current episode, in this env's control mode
+        (privileged: reads sim state). The expert plans joint targets; the control mode encodes
+        them. A relative mode's expert ends on a hold action (a zero delta)."""
         if self.sim is None or self.task is None:
             raise gym.error.ResetNeeded("Call reset() before asking for the expert.")
-        motion = Motion(self.sim, self._target)
+        mode, ctx = self.control_spec, self.control
+        motion = Motion(self.sim, self._target, max_joint_step=self.profile.expert_joint_step)
+        commanded = self._target.copy()
         try:
-            yield from self.task.expert(self.sim, motion)
+            for target in self.task.expert(self.sim, motion):
+                yield from mode.encode(target, commanded, ctx)
+                commanded = np.clip(target, ctx.low, ctx.high)
         except PlanningError:
-            return
+            pass
+        if mode.relative:
+            yield mode.hold(commanded, ctx)
 
     def close(self) -> None:
         for sim in self._sims.values():

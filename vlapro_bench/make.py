@@ -8,29 +8,15 @@ from typing import Any
 
 import gymnasium as gym
 
-from vlapro_bench.errors import BackendNotAvailableError
-
 BACKENDS = ("mujoco", "robotwin", "rlbench")
-_UPSTREAM_HELP = {
-    "robotwin": (
-        "backend='robotwin' runs the tasks on the real RoboTwin 2.0 (SAPIEN). That adapter is not "
-        "available in this release. Install RoboTwin 2.0 (branch stable_2.0) with its assets and "
-        "set ROBOTWIN_ROOT once the adapter lands, or use backend='mujoco' (the embedded default)."
-    ),
-    "rlbench": (
-        "backend='rlbench' runs the tasks on the real RLBench (CoppeliaSim + PyRep). That adapter "
-        "is not available in this release. Install CoppeliaSim 4.1, PyRep and RLBench and set "
-        "COPPELIASIM_ROOT once the adapter lands, or use backend='mujoco' (the embedded default)."
-    ),
-}
-
-
 def make_env(tasks: str | Sequence[str], suite: str = "robotwin", backend: str = "mujoco", **kwargs: Any) -> gym.Env:
     """Build an environment for ``tasks`` on ``backend`` (the ``entry_point`` of every id)."""
     if backend not in BACKENDS:
         raise ValueError(f"Unknown backend {backend!r}; choose one of {list(BACKENDS)}")
     if backend != "mujoco":
-        raise BackendNotAvailableError(_UPSTREAM_HELP[backend])
+        from vlapro_bench.backends import make_backend_env  # noqa: PLC0415  (upstream adapters load lazily)
+
+        return make_backend_env(backend, tasks, suite=suite, **kwargs)
     from vlapro_bench.env import VLAProEnv  # noqa: PLC0415  (keeps `import vlapro_bench` light)
 
     return VLAProEnv(tasks, suite=suite, **kwargs)

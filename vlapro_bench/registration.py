@@ -24,7 +24,10 @@ def env_ids() -> dict[str, dict]:
     """Every id we register, with the kwargs it carries."""
     ids: dict[str, dict] = {}
     for spec in all_specs():
-        ids[spec.gym_id] = {"tasks": spec.name, "suite": spec.suite, "max_episode_steps": spec.max_episode_steps}
+        # No max_episode_steps: the env truncates at its task's limit itself, and an outer
+        # TimeLimit with the embedded limit would cut upstream backends (backend="robotwin"
+        # counts RoboTwin's own, longer, per-task limits) short.
+        ids[spec.gym_id] = {"tasks": spec.name, "suite": spec.suite}
     for suite, version in available_splits():
         split = load_split(suite, version, check_registered=False)
         for name in ("seen", "unseen"):
@@ -37,11 +40,9 @@ def register_envs() -> None:
     for env_id, kw in env_ids().items():
         if env_id in gym.registry:
             continue
-        max_steps = kw.pop("max_episode_steps", None)
         gym.register(
             id=env_id,
             entry_point=ENTRY_POINT,
             vector_entry_point=VECTOR_ENTRY_POINT,
-            max_episode_steps=max_steps,
             kwargs=kw,
         )

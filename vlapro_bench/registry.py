@@ -7,6 +7,7 @@ registry, so adding a task is one file. Registering a name twice raises.
 from __future__ import annotations
 
 import difflib
+import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -76,7 +77,9 @@ def register_task(cls: T) -> T:
 
 
 def _load_builtin_tasks() -> None:
-    import vlapro_bench.envs  # noqa: F401, PLC0415  (registers the task modules)
+    """Import every suite's task package (each imports its task modules, which register)."""
+    for suite in SUITES:
+        importlib.import_module(f"vlapro_bench.envs.{suite}")
 
 
 def task_names(suite: str) -> list[str]:

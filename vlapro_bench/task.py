@@ -55,9 +55,15 @@ class Task:
     instructions: ClassVar[dict[str, Sequence[str]]]
     #: Bodies whose poses form ``object_state`` (at most MAX_TRACKED_OBJECTS).
     tracked_bodies: ClassVar[Sequence[str]] = ()
+    #: Number of variations (RLBench's ``variation_count()``: colours, which drawer...), or None
+    #: for a task without numbered variations. ``initialize_episode`` sets ``self.variation``
+    #: (drawn from the episode's generator); the environment reports it in ``info["variation"]``.
+    variation_count: ClassVar[int | None] = None
 
     def __init__(self) -> None:
         self.episode: dict[str, str] = {}
+        self.variation = 0
+        self._tracked_ids: dict[tuple, list[int]] = {}
 
     # -- hooks ------------------------------------------------------------------------------
     def build_scene(self, scene: SceneBuilder) -> None:
@@ -85,10 +91,15 @@ class Task:
         return template.format(**self.episode)
 
     def object_state(self, sim: Simulation) -> np.ndarray:
+        key = (id(sim), tuple(self.tracked_bodies))  # some tasks track different props per episode
+        ids = self._tracked_ids.get(key)
+        if ids is None:  # body ids, looked up once (this runs every step)
+            ids = self._tracked_ids[key] = [sim.body_id(b) for b in self.tracked_bodies[:MAX_TRACKED_OBJECTS]]
         out = np.zeros(7 * MAX_TRACKED_OBJECTS, dtype=np.float32)
-        for i, body in enumerate(self.tracked_bodies[:MAX_TRACKED_OBJECTS]):
-            out[7 * i : 7 * i + 3] = sim.body_pos(body)
-            out[7 * i + 3 : 7 * i + 7] = sim.body_quat(body)
+        xpos, xquat = sim.data.xpos, sim.data.xquat
+        for i, body in enumerate(ids):
+            out[7 * i : 7 * i + 3] = xpos[body]
+            out[7 * i + 3 : 7 * i + 7] = xquat[body]
         return out
 
 

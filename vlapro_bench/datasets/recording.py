@@ -34,11 +34,17 @@ def env_features(env: gym.Env) -> dict[str, dict[str, Any]]:
         h, w = base.camera_size
         for cam in base.cameras:
             features[f"observation.images.{cam}"] = camera_feature(h, w)
-    features["observation.state"] = _vector(14, JOINT_NAMES)
-    features["observation.ee_pose"] = _vector(16, EE_NAMES)
+    # Named dimensions for the RoboTwin layout; other suites' vectors are unnamed (their width
+    # comes from the env's spaces).
+    robotwin = base.suite == "robotwin"
+    features["observation.state"] = _vector(int(base.observation_space["agent_pos"].shape[0]),
+                                            JOINT_NAMES if robotwin else None)
+    features["observation.ee_pose"] = _vector(int(base.observation_space["ee_pose"].shape[0]),
+                                              EE_NAMES if robotwin else None)
     if base.obs_mode == "state":
         features["observation.environment_state"] = _vector(int(base.observation_space["object_state"].shape[0]))
-    features["action"] = _vector(14, JOINT_NAMES) if base.control_mode == "qpos" else _vector(16, EE_NAMES)
+    action_names = (JOINT_NAMES if base.control_mode == "qpos" else EE_NAMES) if robotwin else None
+    features["action"] = _vector(int(base.action_space.shape[0]), action_names)
     features["procedural_state.target_point"] = _vector(3, ["x", "y", "z"])
     features["procedural_state.ee_orientation"] = _vector(4, ["qw", "qx", "qy", "qz"])
     for name in PROCEDURAL_STRINGS:

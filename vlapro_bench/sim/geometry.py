@@ -56,6 +56,21 @@ def gripper_tilted_quat(finger_yaw: float, pitch: float) -> np.ndarray:
     return mat_to_quat(np.column_stack([x, y, z]))
 
 
+def gripper_quat(approach, finger_axis) -> np.ndarray:
+    """TCP orientation with the fingertips pointing along ``approach`` and the fingers closing
+    along ``finger_axis`` (made orthogonal to ``approach``): e.g. a horizontal approach to a
+    drawer handle with the fingers closing vertically."""
+    x = np.asarray(approach, dtype=float)
+    x = x / np.linalg.norm(x)
+    y = np.asarray(finger_axis, dtype=float)
+    y = y - np.dot(y, x) * x
+    norm = np.linalg.norm(y)
+    if norm < 1e-6:
+        raise ValueError(f"finger_axis {finger_axis} is parallel to approach {approach}")
+    y /= norm
+    return mat_to_quat(np.column_stack([x, y, np.cross(x, y)]))
+
+
 def nearest_symmetric_yaw(yaw: float, reference: float, period: float = math.pi) -> float:
     """The yaw equivalent to ``yaw`` modulo ``period`` that is closest to ``reference``."""
     k = round((reference - yaw) / period)

@@ -1,9 +1,9 @@
 """Differential inverse kinematics for the arms, with ``mink``.
 
 The solver works on a robot-only copy of the model, so scene objects never enter the problem
-and one solver per process serves every task. A solution is a full 6-joint vector for one arm;
-callers decide how to move there (the ``ee`` action mode sends it as a joint target; the
-scripted experts interpolate to it).
+and one solver per robot and process serves every task. A solution is a full arm joint vector
+for one arm; callers decide how to move there (the end-effector action modes send it as a joint
+target; the scripted experts interpolate to it).
 """
 
 from __future__ import annotations
@@ -15,19 +15,20 @@ import mink
 import mujoco
 import numpy as np
 
-from vlapro_bench.sim.robot import ARMS, arm_indices, robot_only_model
+from vlapro_bench.sim.robot import ALOHA
+from vlapro_bench.sim.robot_model import RobotModel
 
 
 @dataclass(frozen=True)
 class IKResult:
-    qpos: np.ndarray  # 6 arm joints
+    qpos: np.ndarray  # arm joints
     position_error: float  # metres
     orientation_error: float  # radians
     converged: bool
 
 
 class ArmIK:
-    """Solve for TCP pose targets of either arm (site ``<arm>_tcp``)."""
+    """Solve for TCP pose targets of any arm of a robot (site ``<arm>_tcp``)."""
 
     def __init__(
         self,
@@ -35,15 +36,26 @@ class ArmIK:
         dt: float = 0.05,
         position_tolerance: float = 2e-3,
         orientation_tolerance: float = 2e-2,
+        robot: RobotModel = ALOHA,
     ):
-        self.model = robot_only_model()
+        self.robot = robot
+        self.model = robot.robot_only_model()
         self.configuration = mink.Configuration(self.model)
         self.limits = [mink.ConfigurationLimit(self.model)]
         self.tasks = {
             arm: mink.FrameTask(f"{arm}_tcp", "site", position_cost=1.0, orientation_cost=0.5, lm_damping=1e-3)
-            for arm in ARMS
+            for arm in robot.arms
         }
-        self.index = {arm: arm_indices(self.model, arm) for arm in ARMS}
+        self.index = {arm: robot.arm_indices(self.model, arm) for arm in robot.arms}
+        # A weak pull toward the home posture keeps a redundant arm's null space from drifting.
+        self.posture: mink.PostureTask | None = None
+        if robot.ik_posture_cost > 0:
+            self.posture = mink.PostureTask(self.model, cost=robot.ik_posture_cost)
+            home_q = self.configuration.q.copy()
+            home = robot.home_action()
+            for arm in robot.arms:
+                home_q[self.index[arm].qpos] = home[robot.arm_slice(arm)]
+            self.posture.set_target(home_q)
         self.max_iterations = max_iterations
         self.dt = dt
         self.position_tolerance = position_tolerance
@@ -58,7 +70,7 @@ class ArmIK:
     ) -> IKResult:
         """Joint positions that put ``arm``'s TCP at ``position`` (and orientation, if given).
 
-        ``q_init`` is the arm's current 6-joint vector; the solution stays on its branch.
+        ``q_init`` is the arm's current joint vector; the solution stays on its branch.
         With ``quat_wxyz=None`` only position is constrained.
         """
         idx = self.index[arm]
@@ -78,7 +90,8 @@ class ArmIK:
             ori_err = 0.0 if quat_wxyz is None else float(np.linalg.norm(err[3:]))
             if pos_err < self.position_tolerance and ori_err < self.orientation_tolerance:
                 break
-            vel = mink.solve_ik(self.configuration, [task], self.dt, "daqp", damping=1e-3, limits=self.limits)
+            tasks = [task] if self.posture is None else [task, self.posture]
+            vel = mink.solve_ik(self.configuration, tasks, self.dt, "daqp", damping=1e-3, limits=self.limits)
             self.configuration.integrate_inplace(vel, self.dt)
         q_arm = self.configuration.q[idx.qpos].copy()
         return IKResult(
@@ -89,7 +102,7 @@ class ArmIK:
         )
 
     def tcp_pose(self, arm: str, q_arm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Forward kinematics: TCP position and wxyz quaternion for a 6-joint vector."""
+        """Forward kinematics: TCP position and wxyz quaternion for an arm joint vector."""
         idx = self.index[arm]
         q = self.configuration.q.copy()
         q[idx.qpos] = q_arm
@@ -101,8 +114,12 @@ class ArmIK:
         return pos, quat
 
 
+def shared_ik(robot: RobotModel = ALOHA) -> ArmIK:
+    """One solver per robot and process (its robot-only model is compiled once): the experts
+    and the end-effector action modes share it."""
+    return _solver(robot)
+
+
 @functools.cache
-def shared_ik() -> ArmIK:
-    """One solver per process (its robot-only model is compiled once): the experts and the
-    ``ee`` action mode share it."""
-    return ArmIK()
+def _solver(robot: RobotModel) -> ArmIK:
+    return ArmIK(robot=robot)

@@ -15,17 +15,8 @@ import numpy as np
 
 from vlapro_bench.sim.builder import SceneBuilder
 from vlapro_bench.sim.render import CameraRenderer, apply_fast_visual_settings
-from vlapro_bench.sim.robot import (
-    ARMS,
-    FINGER_CLOSED,
-    FINGER_OPEN,
-    ArmIndices,
-    arm_indices,
-    finger_to_gripper,
-    gripper_to_finger,
-    home_action,
-    load_robot_spec,
-)
+from vlapro_bench.sim.robot import ALOHA
+from vlapro_bench.sim.robot_model import ArmIndices, RobotModel
 
 PHYSICS_TIMESTEP = 0.002
 _DIVERGENCE_WARNINGS = (
@@ -51,26 +42,39 @@ def _route_mujoco_warnings() -> None:
 
 
 class Simulation:
-    """Physics and rendering of one task scene."""
+    """Physics and rendering of one task scene, for any :class:`RobotModel` (default: the
+    RoboTwin suite's bimanual ViperX)."""
 
-    def __init__(self, build_scene: Callable[[SceneBuilder], None]):
+    def __init__(self, build_scene: Callable[[SceneBuilder], None], robot: RobotModel = ALOHA):
         _route_mujoco_warnings()
-        spec = load_robot_spec()
+        self.robot = robot
+        spec = robot.load_spec()
         spec.option.timestep = PHYSICS_TIMESTEP
         spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
         spec.option.impratio = 10.0
+        robot.configure_physics(spec)
         builder = SceneBuilder(spec)
-        builder.table()
+        robot.build_room(builder)
         build_scene(builder)
         self.model = spec.compile()
         apply_fast_visual_settings(self.model)
         self.data = mujoco.MjData(self.model)
-        self.arms: dict[str, ArmIndices] = {arm: arm_indices(self.model, arm) for arm in ARMS}
+        arms = robot.arms
+        self.arms: dict[str, ArmIndices] = {arm: robot.arm_indices(self.model, arm) for arm in arms}
         self._renderers: dict[tuple[int, int], CameraRenderer] = {}
-        # Address tables for the per-step observation (14-d joint vector, both TCPs).
-        self._arm_qpos = np.concatenate([self.arms[a].qpos for a in ARMS])
-        self._finger_qpos = np.array([self.arms[a].finger_qpos[0] for a in ARMS])
-        self._tcp_sites = np.array([self.arms[a].tcp_site for a in ARMS])
+        # Address tables for the per-step observation (joint vector, every TCP).
+        self._arm_qpos = np.concatenate([self.arms[a].qpos for a in arms])
+        self._arm_qvel = np.concatenate([self.arms[a].qvel for a in arms])
+        self._finger_qpos = np.array([self.arms[a].finger_qpos[0] for a in arms])
+        self._tcp_sites = np.array([self.arms[a].tcp_site for a in arms])
+        mask = robot.arm_joint_mask()
+        self._arm_entries = np.flatnonzero(mask)
+        self._gripper_entries = np.flatnonzero(~mask)
+        self._robot_bodies = np.array(
+            [b for b in range(self.model.nbody) if self.model.body(b).name.startswith(robot.body_prefix)]
+        )
+        self._scratch: mujoco.MjData | None = None  # for arm_collides
+        self._links = np.zeros(0, dtype=int)
         self.initial_qpos = self.data.qpos.copy()
         self.initial_rgba = self.model.geom_rgba.copy()
         self.initial_body_pos = self.model.body_pos.copy()
@@ -83,24 +87,24 @@ class Simulation:
         self.model.geom_rgba[:] = self.initial_rgba
         self.model.body_pos[:] = self.initial_body_pos
         self.model.body_quat[:] = self.initial_body_quat
-        home = home_action()
-        for i, arm in enumerate(ARMS):
+        robot = self.robot
+        home = robot.home_action()
+        for arm in robot.arms:
             idx = self.arms[arm]
-            self.data.qpos[idx.qpos] = home[7 * i : 7 * i + 6]
-            finger = gripper_to_finger(home[7 * i + 6])
-            self.data.qpos[idx.finger_qpos] = (finger, -finger)
+            self.data.qpos[idx.qpos] = home[robot.arm_slice(arm)]
+            self.data.qpos[idx.finger_qpos] = robot.finger_targets(home[robot.gripper_index(arm)])
         self.apply_action(home)
         mujoco.mj_forward(self.model, self.data)
 
     def apply_action(self, qpos_action: np.ndarray) -> None:
-        """Write a 14-d joint target into the position actuators."""
-        ctrl = self.data.ctrl
-        for i, arm in enumerate(ARMS):
+        """Write a joint-vector target into the position actuators."""
+        ctrl, robot = self.data.ctrl, self.robot
+        for arm in robot.arms:
             idx = self.arms[arm]
-            ctrl[idx.arm_actuators] = qpos_action[7 * i : 7 * i + 6]
-            finger = gripper_to_finger(qpos_action[7 * i + 6])
-            ctrl[idx.finger_actuators[0]] = finger
-            ctrl[idx.finger_actuators[1]] = -finger
+            ctrl[idx.arm_actuators] = qpos_action[robot.arm_slice(arm)]
+            first, second = robot.finger_targets(qpos_action[robot.gripper_index(arm)])
+            ctrl[idx.finger_actuators[0]] = first
+            ctrl[idx.finger_actuators[1]] = second
 
     def step(self, substeps: int) -> None:
         mujoco.mj_step(self.model, self.data, nstep=substeps)
@@ -164,7 +168,8 @@ class Simulation:
         return self.data.ctrl[self.arms[arm].arm_actuators].copy()
 
     def gripper_opening(self, arm: str) -> float:
-        return finger_to_gripper(float(self.data.qpos[self.arms[arm].finger_qpos[0]]))
+        """Measured gripper value of ``arm`` (the joint vector's gripper entry)."""
+        return float(self.robot.gripper_from_fingers(np.array([self.data.qpos[self.arms[arm].finger_qpos[0]]]))[0])
 
     def tcp_pos(self, arm: str) -> np.ndarray:
         return self.data.site_xpos[self.arms[arm].tcp_site].copy()
@@ -179,16 +184,20 @@ class Simulation:
         return quat
 
     def joint_vector(self) -> np.ndarray:
-        """Measured 14-d joint vector (arm joints and gripper openings)."""
-        out = np.empty(14)
+        """Measured joint vector (arm joints and gripper values, arm by arm)."""
+        out = np.empty(self.robot.joint_dim)
         qpos = self.data.qpos
-        out[[0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12]] = qpos[self._arm_qpos]
-        out[[6, 13]] = np.clip((qpos[self._finger_qpos] - FINGER_CLOSED) / (FINGER_OPEN - FINGER_CLOSED), 0.0, 1.0)
+        out[self._arm_entries] = qpos[self._arm_qpos]
+        out[self._gripper_entries] = self.robot.gripper_from_fingers(qpos[self._finger_qpos])
         return out
 
+    def joint_velocities(self) -> np.ndarray:
+        """Measured arm joint velocities (rad/s), arm by arm, grippers left out."""
+        return self.data.qvel[self._arm_qvel].copy()
+
     def tcp_poses(self) -> np.ndarray:
-        """Both TCPs as ``[left xyz, left wxyz, right xyz, right wxyz]`` (14 numbers)."""
-        out = np.empty(14)
+        """Every TCP as ``[xyz, wxyz]``, arm by arm (7 numbers per arm)."""
+        out = np.empty(7 * len(self._tcp_sites))
         for i, site in enumerate(self._tcp_sites):
             out[7 * i : 7 * i + 3] = self.data.site_xpos[site]
             mujoco.mju_mat2Quat(out[7 * i + 3 : 7 * i + 7], self.data.site_xmat[site])
@@ -207,16 +216,24 @@ class Simulation:
 
     def gripper_touches(self, arm: str, body: str) -> bool:
         """True if either finger of ``arm`` touches ``body``."""
-        prefix = f"vx300s_{arm}/"
-        return self.in_contact(prefix + "left_finger_link", body) or self.in_contact(
-            prefix + "right_finger_link", body
-        )
+        left, right = self.robot.finger_bodies(arm)
+        return self.in_contact(left, body) or self.in_contact(right, body)
 
     def is_grasped(self, arm: str, body: str) -> bool:
-        prefix = f"vx300s_{arm}/"
-        return self.in_contact(prefix + "left_finger_link", body) and self.in_contact(
-            prefix + "right_finger_link", body
-        )
+        left, right = self.robot.finger_bodies(arm)
+        return self.in_contact(left, body) and self.in_contact(right, body)
+
+    def touches_robot(self, body: str) -> bool:
+        """True if any robot link (fingers, hand, forearm...) touches ``body``."""
+        ncon = self.data.ncon
+        if ncon == 0:
+            return False
+        target = self.model.body(body).id
+        contacts = self.data.contact
+        b1 = self.model.geom_bodyid[contacts.geom1[:ncon]]
+        b2 = self.model.geom_bodyid[contacts.geom2[:ncon]]
+        robot = self._robot_bodies
+        return bool(np.any(((b1 == target) & np.isin(b2, robot)) | ((b2 == target) & np.isin(b1, robot))))
 
     def finger_contacts(self, arm: str, body: str) -> list[np.ndarray]:
         """World positions of the contacts between ``arm``'s fingers and ``body``."""
@@ -224,7 +241,7 @@ class Simulation:
         if ncon == 0:
             return []
         model, contacts = self.model, self.data.contact
-        fingers = [model.body(f"vx300s_{arm}/{side}_finger_link").id for side in ("left", "right")]
+        fingers = [model.body(name).id for name in self.robot.finger_bodies(arm)]
         target = model.body(body).id
         b1 = model.geom_bodyid[contacts.geom1[:ncon]]
         b2 = model.geom_bodyid[contacts.geom2[:ncon]]
@@ -234,7 +251,7 @@ class Simulation:
     def pressing_from_above(
         self,
         body: str,
-        arms: Iterable[str] = ARMS,
+        arms: Iterable[str] | None = None,
         max_tilt: float = math.radians(40),
         max_opening: float | None = None,
         near: Iterable[float] | None = None,
@@ -247,7 +264,7 @@ class Simulation:
         ``max_opening`` also asks for a closed gripper; ``near`` (a world point) for a finger
         contact within ``radius`` of it in xy.
         """
-        for arm in arms:
+        for arm in self.robot.arms if arms is None else arms:
             approach = self.tcp_mat(arm)[:, 0]  # the TCP x axis points out of the fingertips
             if approach[2] > -math.cos(max_tilt):
                 continue
@@ -260,6 +277,34 @@ class Simulation:
             if points:
                 return True
         return False
+
+    def arm_collides(self, arm: str, q_arm: np.ndarray, ignore: Iterable[str] = ()) -> bool:
+        """Would the arm's links (hand and fingers excepted) touch the scene at joints ``q_arm``?
+
+        Checked on a scratch copy of the current state, so the simulation is untouched. Tasks
+        use it to refuse placements the expert could only reach through a prop (RLBench's
+        planner-based feasibility check at reset); the hand and fingers are left out because
+        grasp waypoints touch the object on purpose, and so are the ``ignore`` bodies (a part
+        the motion itself moves out of the way).
+        """
+        if self._scratch is None:
+            self._scratch = mujoco.MjData(self.model)
+            hand = {self.arms[a].gripper_body for a in self.robot.arms}
+            fingers = {self.model.body(n).id for a in self.robot.arms for n in self.robot.finger_bodies(a)}
+            self._links = np.array([b for b in self._robot_bodies if b not in hand | fingers])
+        scratch = self._scratch
+        scratch.qpos[:] = self.data.qpos
+        scratch.qpos[self.arms[arm].qpos] = q_arm
+        mujoco.mj_kinematics(self.model, scratch)
+        mujoco.mj_collision(self.model, scratch)
+        ncon = scratch.ncon
+        if ncon == 0:
+            return False
+        b1 = self.model.geom_bodyid[scratch.contact.geom1[:ncon]]
+        b2 = self.model.geom_bodyid[scratch.contact.geom2[:ncon]]
+        link1, link2 = np.isin(b1, self._links), np.isin(b2, self._links)
+        skip = np.concatenate([self._robot_bodies, [self.model.body(name).id for name in ignore]])
+        return bool(np.any((link1 & ~np.isin(b2, skip)) | (link2 & ~np.isin(b1, skip))))
 
     def body_speed(self, name: str) -> float:
         """Linear speed of a body's frame (m/s), used to refuse success on transient states."""

@@ -13,11 +13,17 @@ Conventions follow RoboTwin's aloha-agilex: a 14-d joint vector
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mujoco
 import numpy as np
+
+from vlapro_bench.sim.robot_model import ArmIndices, RobotModel
+
+if TYPE_CHECKING:
+    from vlapro_bench.sim.builder import SceneBuilder
 
 ARMS = ("left", "right")
 ARM_JOINTS = ("waist", "shoulder", "elbow", "forearm_roll", "wrist_angle", "wrist_rotate")
@@ -54,19 +60,6 @@ def aloha_assets_dir() -> Path:
     if not (path / "vx300s_left.xml").is_file():
         raise RobotAssetsMissingError(f"gym-aloha is installed but {path} has no ViperX model.")
     return path
-
-
-@dataclass(frozen=True)
-class ArmIndices:
-    """Where one arm lives in a compiled model (addresses, not names, for the hot path)."""
-
-    qpos: np.ndarray  # 6 arm joint qpos addresses
-    qvel: np.ndarray
-    finger_qpos: np.ndarray  # 2 finger slide qpos addresses (left, right finger)
-    arm_actuators: np.ndarray  # 6 actuator ids
-    finger_actuators: np.ndarray  # 2 actuator ids
-    tcp_site: int
-    gripper_body: int
 
 
 def load_robot_spec() -> mujoco.MjSpec:
@@ -158,3 +151,49 @@ def joint_limits(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
 def robot_only_model() -> mujoco.MjModel:
     """The arms alone, compiled once per process: the model the IK solver works on."""
     return load_robot_spec().compile()
+
+
+class AlohaRobot(RobotModel):
+    """The RoboTwin suite's robot through the :class:`RobotModel` contract."""
+
+    name = "aloha"
+    arms = ARMS
+    arm_joints = len(ARM_JOINTS)
+    cameras = CAMERAS
+    body_prefix = "vx300s_"
+    #: With the gripper pointing down and closed, the fingertips reach this far below the TCP
+    #: site (measured from the ViperX finger meshes).
+    fingertip_below_tcp = 0.024
+    #: Fingers close along world y for the left arm reaching along +x, mirrored for the right.
+    natural_yaw = {"left": math.pi / 2, "right": -math.pi / 2}
+
+    def load_spec(self) -> mujoco.MjSpec:
+        return load_robot_spec()
+
+    def build_room(self, scene: SceneBuilder) -> None:
+        scene.table()
+
+    def arm_indices(self, model: mujoco.MjModel, arm: str) -> ArmIndices:
+        return arm_indices(model, arm)
+
+    def finger_bodies(self, arm: str) -> tuple[str, str]:
+        return f"vx300s_{arm}/left_finger_link", f"vx300s_{arm}/right_finger_link"
+
+    def home_action(self) -> np.ndarray:
+        return home_action()
+
+    def finger_targets(self, gripper: float) -> tuple[float, float]:
+        finger = gripper_to_finger(gripper)
+        return finger, -finger
+
+    def gripper_from_fingers(self, finger_qpos: np.ndarray) -> np.ndarray:
+        return np.clip((finger_qpos - FINGER_CLOSED) / (FINGER_OPEN - FINGER_CLOSED), 0.0, 1.0)
+
+    def joint_limits(self, model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
+        return joint_limits(model)
+
+    def robot_only_model(self) -> mujoco.MjModel:
+        return robot_only_model()
+
+
+ALOHA = AlohaRobot()
