@@ -9,12 +9,15 @@ import pandas as pd
 import typer
 from tqdm import tqdm
 
+from vlapro_bench.memory.cli import memory_app
+
 app = typer.Typer(
     help="vlapro-bench: cross-task transfer benchmark for vision-language-action policies.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+app.add_typer(memory_app, name="memory")
 
 SuiteOpt = Annotated[str, typer.Option(help="Task suite: robotwin.")]
 #: The commands that cover both suites.

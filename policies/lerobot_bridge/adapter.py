@@ -21,9 +21,12 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 Processor = Callable[[dict[str, Any]], dict[str, Any]]
+#: Side of the mean-colour grid that :meth:`LeRobotBackbone.visual_features` pools each camera to.
+VISUAL_GRID = 4
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,31 @@ class LeRobotBackbone(nn.Module):
         if "action" in lr_batch:
             lr_batch["action"] = (lr_batch["action"] - self.action_mean) / self.action_std
         return lr_batch
+
+    def visual_features(self, batch: Mapping[str, Any]) -> torch.Tensor:
+        """Adapter-independent image features ``(B, F)`` (the backbone contract's retrieval input).
+
+        LeRobot policies share no feature-extractor interface, so a wrapped policy that defines
+        ``visual_features(lerobot_batch)`` is used; otherwise every camera's [0, 1] image is
+        average-pooled to a 4x4 grid of mean colours (48 numbers per camera). Both are computed
+        before any ``nn.Linear``, so fused LoRA adapters never change them.
+        """
+        own = getattr(self.policy, "visual_features", None)
+        images = batch["images"]
+        if callable(own):
+            device = self.state_mean.device
+            b = len(next(iter(images.values())))
+            lr_batch = to_lerobot_batch({"images": images, "agent_pos": torch.zeros(b, self.config.state_dim)},
+                                        self.config.cameras)
+            return own({k: v.to(device) if torch.is_tensor(v) else v for k, v in lr_batch.items()})
+        pooled = []
+        for cam in self.config.cameras:
+            if cam not in images:
+                raise KeyError(f"the LeRobot policy reads camera {cam!r}; the batch has {sorted(images)}")
+            img = _tensor(images[cam]).to(self.state_mean.device)
+            img = img.float() / 255.0 if img.dtype == torch.uint8 else img.float()
+            pooled.append(F.adaptive_avg_pool2d(img.permute(0, 3, 1, 2), VISUAL_GRID).flatten(1))
+        return torch.cat(pooled, dim=1)
 
     def compute_loss(self, batch: Mapping[str, Any]) -> torch.Tensor:
         loss, _ = self.policy.forward(self._prepare(batch))

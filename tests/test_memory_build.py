@@ -1,0 +1,213 @@
+"""End to end on a tiny run: `memory build` and `memory inspect` (through the Typer app), then the vla_pro policy."""
+
+import copy
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from peft import LoraConfig, inject_adapter_in_model
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from vlapro_bench.datasets import DatasetWriter, env_features, record_episode
+from vlapro_bench.env import VLAProEnv
+from vlapro_bench.memory.bank import BackboneMismatchError, load_bank
+from vlapro_bench.memory.cli import memory_app
+from vlapro_bench.memory.config import LoraSpec, MemoryBuildConfig
+from vlapro_bench.memory.contract import linear_targets
+from vlapro_bench.memory.fusion import AdapterTable, FusedLoRA
+from vlapro_bench.memory.lora import extract_adapter
+from vlapro_bench.policies.tinyvla import LORA_TRANSFORMER_REGEX, TinyVLA, TinyVLAConfig
+from vlapro_bench.policy import make_policy
+from vlapro_bench.rollout import run_episode
+from vlapro_bench.training import TrainConfig, train
+
+TINY_MODEL = {"image_size": [16, 16], "vision_channels": [8, 8], "vision_groups": 4, "vision_res_stages": 0,
+              "d_model": 16, "n_heads": 2, "n_encoder_layers": 1, "n_decoder_layers": 1, "ffn_dim": 32,
+              "chunk_size": 4}
+#: Two seen tasks (click_bell twice) and one unseen task, which the build must skip.
+DEMOS = (("click_bell", 0), ("click_bell", 1), ("beat_block_hammer", 0), ("click_alarmclock", 0))
+BUILD_FLAGS = ["--rank", "4", "--alpha", "8", "--base-steps", "3", "--task-steps", "3", "--batch-size", "4",
+               "--keys-per-memory", "4", "--key-episodes", "1", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("memory")
+    writer = None
+    for task, seed in DEMOS:
+        env = VLAProEnv(task, camera_size=(16, 16))
+        if writer is None:
+            writer = DatasetWriter(root / "demos", fps=25, features=env_features(env),
+                                   episode_key=("task_name", "reset_seed"))
+        episode = record_episode(env, make_policy("expert", env), seed)
+        writer.add_episode(episode.frames, episode.instruction, episode.extra_meta)
+        env.close()
+    config = TrainConfig(data=str(root / "demos"), out=str(root / "run"), steps=2, batch_size=4, checkpoint_every=2,
+                         model=TINY_MODEL, device="cpu")
+    train(config, progress=False)
+    result = CliRunner().invoke(memory_app, ["build", "--backbone", str(root / "run"), "--data", str(root / "demos"),
+                                             "--out", str(root / "bank"), *BUILD_FLAGS])
+    assert result.exit_code == 0, result.output
+    return root, result.output
+
+
+def test_build_makes_one_memory_per_seen_task_and_skips_unseen(tiny_run):
+    root, output = tiny_run
+    assert "skipping episodes of tasks that are not seen tasks" in output and "click_alarmclock" in output
+    index = json.loads((root / "bank" / "index.json").read_text())
+    assert [m["name"] for m in index["memories"]] == ["click_bell", "beat_block_hammer"]  # the split's order
+    assert index["memories"][0]["metadata"]["episodes"] == 2
+    assert index["memories"][0]["metadata"]["procedure"]["action_type"] == "press"
+    assert index["lora"]["rank"] == 4 and index["lora"]["target_modules"] == LORA_TRANSFORMER_REGEX
+    assert index["encoders"]["visible"]["privileged"] is False and index["encoders"]["oracle"]["privileged"] is True
+    bank = load_bank(root / "bank")
+    assert bank.keys["visible"].shape[:2] == (2, 4)
+    for name in ("base", "click_bell"):
+        tensors = load_file(root / "bank" / "adapters" / f"{name}.safetensors")
+        b_factors = [t for key, t in tensors.items() if key.endswith("lora_B")]
+        assert b_factors and all(float(t.abs().sum()) > 0 for t in b_factors)  # trained away from peft's B = 0
+    assert any(label for label in index["memories"][0]["metadata"]["key_labels"])
+
+
+def test_inspect_lists_memories_sizes_and_key_similarity(tiny_run, tmp_path):
+    root, _ = tiny_run
+    picture = tmp_path / "keys.png"
+    result = CliRunner().invoke(memory_app, ["inspect", str(root / "bank"), "--picture", str(picture)])
+    assert result.exit_code == 0, result.output
+    for text in ("beat_block_hammer", "click_bell", "adapter_kB", "key similarity, visible state",
+                 "key similarity, oracle state (privileged)", "sha256 of every file verified"):
+        assert text in result.output
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_vla_pro_policy_retrieves_fuses_and_records_per_chunk(tiny_run):
+    root, _ = tiny_run
+    records = {}
+    for use_tap in (True, False):
+        env = gym.make("VLAPro-RoboTwin/click_alarmclock-v0", camera_size=(16, 16), max_episode_steps=12)
+        policy = make_policy("vla_pro", env, backbone=str(root / "run"), bank=str(root / "bank"), k=2, execute=4)
+        assert policy.privileged is False
+        if not use_tap:  # the explicit path: visual_features first, then predict
+            policy._tap_handle.remove()
+            policy._tap = None
+        result = run_episode(env, policy, seed=3)
+        assert result.steps == 12
+        records[use_tap] = policy.episode_record()
+        policy.close()
+        env.close()
+    record = records[True]
+    assert record["privileged"] is False and record["k"] == 2 and len(record["retrievals"]) == 3
+    for chunk in record["retrievals"]:
+        assert {r["memory"] for r in chunk} == {"beat_block_hammer", "click_bell"}
+        assert sum(r["weight"] for r in chunk) == pytest.approx(1.0, abs=1e-5)
+        assert chunk[0]["score"] >= chunk[1]["score"]
+    json.dumps(record)
+    assert records[True]["retrievals"] == records[False]["retrievals"]  # retrieval inside the forward = outside
+
+
+def test_oracle_state_is_labelled_privileged(tiny_run):
+    root, _ = tiny_run
+    env = gym.make("VLAPro-RoboTwin/click_alarmclock-v0", camera_size=(16, 16), max_episode_steps=4)
+    policy = make_policy("vla_pro", env, backbone=str(root / "run"), bank=str(root / "bank"), k=1, execute=4,
+                         state="oracle")
+    run_episode(env, policy, seed=0)
+    record = policy.episode_record()
+    env.close()
+    assert policy.privileged is True and record["privileged"] is True
+    assert record["state_encoder"] == "oracle (privileged)" and len(record["retrievals"][0]) == 1
+    # ground truth says "press" (alarm clock button) like click_bell, not "hit" like beat_block_hammer
+    assert record["retrievals"][0][0]["memory"] == "click_bell"
+
+
+def test_from_base_task_loras_replace_the_base(tiny_run, tmp_path):
+    root, _ = tiny_run
+    result = CliRunner().invoke(memory_app, ["build", "--backbone", str(root / "run"), "--data", str(root / "demos"),
+                                             "--out", str(tmp_path / "bank"), "--task-init", "from_base",
+                                             "--task", "click_bell", *BUILD_FLAGS])
+    assert result.exit_code == 0, result.output
+    bank = load_bank(tmp_path / "bank")
+    assert bank.memory_names == ["click_bell"] and bank.index.lora.base_active is False
+    task, base = bank.table.adapter(0), bank.base
+    # started from a copy of the base LoRA (B != 0 from the first step) and moved away from it in training
+    assert all(float(task[layer][1].abs().sum()) > 0 for layer in task)
+    assert any(not torch.equal(task[layer][1], base[layer][1]) for layer in task)
+    fusion = bank.fusion(TinyVLA(TinyVLAConfig(**TINY_MODEL)), k=1)
+    assert fusion.has_base is False
+
+
+def test_k0_runs_the_backbone_with_the_base_lora_only(tiny_run):
+    root, _ = tiny_run
+    env = gym.make("VLAPro-RoboTwin/click_bell-v0", camera_size=(16, 16), max_episode_steps=8)
+    policy = make_policy("vla_pro", env, backbone=str(root / "run"), bank=str(root / "bank"), k=0, execute=4)
+    plain = make_policy("tinyvla", env, checkpoint=str(root / "run"), execute=4)
+    obs, info = env.reset(seed=1)
+    policy.reset(info["instruction"], None)
+    with_base = policy.act(obs)
+    assert not np.allclose(with_base, plain.act(obs), atol=1e-6)  # the trained base LoRA changes the chunk
+    assert policy.episode_record()["retrievals"] == [[]]
+    policy.close()
+    assert np.array_equal(policy.backbone.predict_action_chunk(obs)[:4], plain.act(obs))  # detached: plain again
+    env.close()
+
+
+def test_bank_refuses_another_backbone_at_policy_load(tiny_run, tmp_path):
+    root, _ = tiny_run
+    other = TrainConfig(data=str(root / "demos"), out=str(tmp_path / "other"), steps=1, batch_size=2,
+                        checkpoint_every=1, model=TINY_MODEL, device="cpu", seed=7)
+    train(other, progress=False)
+    env = gym.make("VLAPro-RoboTwin/click_bell-v0", camera_size=(16, 16))
+    with pytest.raises(BackboneMismatchError, match="was built for backbone 'tinyvla'"):
+        make_policy("vla_pro", env, backbone=str(tmp_path / "other"), bank=str(root / "bank"))
+    env.close()
+
+
+def test_build_refuses_unseen_only_data_unknown_tasks_and_existing_banks(tiny_run, tmp_path):
+    root, _ = tiny_run
+    runner = CliRunner()
+    base = ["build", "--backbone", str(root / "run"), "--data", str(root / "demos"), *BUILD_FLAGS]
+    result = runner.invoke(memory_app, [*base, "--out", str(tmp_path / "b1"), "--task", "click_alarmclock"])
+    assert result.exit_code == 1 and "not a seen task" in result.output
+    result = runner.invoke(memory_app, [*base, "--out", str(root / "bank")])
+    assert result.exit_code == 1 and "already exists and is not empty" in result.output
+    result = runner.invoke(memory_app, ["build", "--out", str(tmp_path / "b2")])
+    assert result.exit_code == 2 and "--backbone, --data and --out" in result.output
+    with pytest.raises(ValueError, match="Unknown lora keys \\['rnak'\\]"):
+        MemoryBuildConfig.from_dict({"lora": {"rnak": 4}})
+
+
+def test_residual_task_lora_trains_on_top_of_the_base_exactly_as_inference_fuses_it():
+    """peft's layer calls the original linear, whose weight the fusion points at W + base: training computes
+    W x + base + task, the function the fused policy runs (memory weight 1)."""
+    torch.manual_seed(0)
+    model = TinyVLA(TinyVLAConfig(**{**TINY_MODEL, "dropout": 0.0})).eval()
+    targets = linear_targets(model, LORA_TRANSFORMER_REGEX)
+    gen = torch.Generator().manual_seed(1)
+    base = {n: (torch.randn(4, m.in_features, generator=gen), torch.randn(m.out_features, 4, generator=gen))
+            for n, m in targets.items()}
+    spec = LoraSpec(rank=4, alpha=8)
+    training = copy.deepcopy(model)
+    FusedLoRA(training, AdapterTable.from_adapters(["base"], [base]), 0, spec.scaling, base=base).set_base_only()
+    inject_adapter_in_model(LoraConfig(r=4, lora_alpha=8, target_modules=LORA_TRANSFORMER_REGEX), training,
+                            adapter_name="memory")
+    with torch.no_grad():
+        for module in training.modules():
+            if hasattr(module, "lora_B") and "memory" in module.lora_B:
+                module.lora_B["memory"].weight.normal_(0, 0.3, generator=gen)
+    task = extract_adapter(training, "memory")
+    inference = FusedLoRA(model, AdapterTable.from_adapters(["task"], [task]), 1, spec.scaling, base=base)
+    batch = {"images": {c: torch.randint(0, 255, (2, 16, 16, 3), dtype=torch.uint8, generator=gen)
+                        for c in model.config.cameras},
+             "agent_pos": torch.randn(2, 14, generator=gen),
+             "instruction_embedding": torch.randn(2, 384, generator=gen)}
+    with torch.no_grad():
+        trained_function = training(batch)
+        with inference.applied(torch.tensor([0]), torch.tensor([1.0])):
+            fused = model(batch)
+        plain = model(batch)
+    # Same function, different float32 summation order (peft adds base and task separately, the fusion
+    # in one concatenated product), compounded over every layer: equal to float32 rounding.
+    assert float((fused - trained_function).norm() / trained_function.norm()) < 1e-4
+    assert not torch.allclose(plain, fused, atol=1e-3)

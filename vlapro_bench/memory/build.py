@@ -1,0 +1,219 @@
+"""``vlapro-bench memory build``: demonstrations + a trained backbone -> a verified memory bank.
+
+Steps (VLA-Pro's "base LoRA preparation" and "memory construction"):
+
+1. Pick the memory tasks: the split's **seen** tasks that the dataset holds (unseen-task
+   episodes in the dataset are skipped: memories may only come from seen tasks).
+2. Train the **base LoRA** on every episode of those tasks.
+3. Train **one LoRA per task** on that task's episodes, same rank and targets; ``residual``
+   (default) on top of the frozen base, or ``from_base`` starting from a copy of it.
+4. Compute each task's **key sequence**: the procedural states of its first ``key_episodes``
+   demonstrations every ``key_stride`` frames, encoded (policy-visible and, when the dataset
+   records ground truth, oracle), averaged per episode-phase bin.
+5. Write the bank (:mod:`vlapro_bench.memory.bank`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vlapro_bench.datasets import LeRobotV3Dataset
+from vlapro_bench.memory.bank import MemoryBank, MemoryEntry, lora_info, save_bank
+from vlapro_bench.memory.config import FIELDS, MemoryBuildConfig
+from vlapro_bench.memory.contract import default_target_regex
+from vlapro_bench.memory.lora import LoraTrainSettings, train_lora
+from vlapro_bench.memory.state import StateProjection, history_window, oracle_fields, phase_keys, visible_fields
+from vlapro_bench.training.data import IMAGE_PREFIX, ChunkDataset
+
+ORACLE_COLUMNS = ("action_type", "object_geometry", "ee_orientation", "target_point", "stage")
+#: Frames per CNN batch when computing visual features for keys.
+FEATURE_BATCH = 64
+
+
+def instruction_embedder(backbone: nn.Module) -> Callable[[list[str]], torch.Tensor]:
+    """The backbone's own instruction encoder when it has one, else the shared all-MiniLM-L6-v2."""
+    encoder = getattr(backbone, "instruction_encoder", None)
+    if encoder is None:
+        from vlapro_bench.policies.tinyvla import shared_instruction_encoder  # noqa: PLC0415
+
+        encoder = shared_instruction_encoder()
+    return encoder.encode
+
+
+def select_tasks(episode_tasks: list[str], suite: str, wanted: list[str]) -> tuple[list[str], list[str]]:
+    """``(memory tasks, skipped tasks)``: the seen tasks present in the data (optionally a subset)."""
+    from vlapro_bench.splits import load_split  # noqa: PLC0415
+
+    split = load_split(suite)
+    present = list(dict.fromkeys(episode_tasks))
+    for task in wanted:
+        if task not in split.seen:
+            raise ValueError(f"{task!r} is not a seen task of the {suite} split; memories come from seen tasks only "
+                             f"({', '.join(split.seen)})")
+        if task not in present:
+            raise ValueError(f"the dataset has no episodes of {task!r}; it holds {present}")
+    chosen = [t for t in split.seen if t in present and (not wanted or t in wanted)]
+    if not chosen:
+        raise ValueError(f"the dataset holds no seen task of the {suite} split (it has {present}); record seen-task "
+                         f"demonstrations with `vlapro-bench collect --split seen`")
+    return chosen, [t for t in present if t not in chosen]
+
+
+def _visual_features(backbone: nn.Module, images: dict[str, np.ndarray]) -> torch.Tensor:
+    n = len(next(iter(images.values())))
+    out = []
+    backbone.eval()
+    with torch.inference_mode():
+        for start in range(0, n, FEATURE_BATCH):
+            batch = {"images": {c: torch.from_numpy(np.ascontiguousarray(v[start:start + FEATURE_BATCH]))
+                                for c, v in images.items()}}
+            out.append(backbone.visual_features(batch).float().cpu())
+    return torch.cat(out)
+
+
+def episode_states(backbone: nn.Module, episode: dict[str, Any], embed: Callable[[list[str]], torch.Tensor],
+                   frames: np.ndarray, history_steps: int) -> dict[str, dict[str, torch.Tensor]]:
+    """Raw fields of the given frames of one demonstration: ``{"visible": ..., "oracle": ...}``.
+
+    The oracle entry is absent when the dataset does not record the procedural state.
+    """
+    cameras = list(backbone.config.cameras)
+    images = {c: episode[IMAGE_PREFIX + c][frames] for c in cameras}
+    ee = np.asarray(episode["observation.ee_pose"], dtype=np.float32)
+    actions = np.asarray(episode["action"], dtype=np.float32)
+    ee_prev, steps, grip_cmd = history_window(ee, actions, frames, history_steps)
+    instruction = embed([str(episode["task"])]).float().expand(len(frames), -1)
+    out = {"visible": visible_fields(instruction, _visual_features(backbone, images), ee[frames], ee_prev, steps,
+                                     grip_cmd)}
+    if all(f"procedural_state.{c}" in episode for c in ORACLE_COLUMNS):
+        states = [{c: episode[f"procedural_state.{c}"][t] for c in ORACLE_COLUMNS} for t in frames]
+        out["oracle"] = oracle_fields(states, embed)
+    return out
+
+
+def _key_labels(episodes: list[dict[str, Any]], frame_lists: list[np.ndarray], bins: int) -> list[str]:
+    """Readable label of each key: the most common ground-truth ``action_type/stage`` in its phase bin."""
+    per_bin: list[Counter] = [Counter() for _ in range(bins)]
+    for episode, frames in zip(episodes, frame_lists):
+        if "procedural_state.stage" not in episode:
+            return []
+        length = len(episode["action"])
+        for t in frames:
+            j = min(int(t / max(length - 1, 1) * bins), bins - 1)
+            per_bin[j][f"{episode['procedural_state.action_type'][t]}/{episode['procedural_state.stage'][t]}"] += 1
+    return [c.most_common(1)[0][0] if c else "" for c in per_bin]
+
+
+def build_bank(config: MemoryBuildConfig, progress: bool = True, log: Callable[[str], None] = print) -> MemoryBank:
+    """Train the base and task LoRAs, compute keys, write the bank to ``config.out``; return it."""
+    from vlapro_bench.policies.tinyvla.policy import load_backbone_checkpoint  # noqa: PLC0415
+    from vlapro_bench.registry import get_task_class  # noqa: PLC0415
+    from vlapro_bench.training.checkpoint import latest_checkpoint, read_state  # noqa: PLC0415
+    from vlapro_bench.training.trainer import resolve_device  # noqa: PLC0415
+
+    if not config.backbone or not config.data or not config.out:
+        raise ValueError("memory build needs backbone (a training run), data (a dataset) and out (the bank folder)")
+    out = Path(config.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FileExistsError(f"{out} already exists and is not empty; choose a new --out folder or delete it")
+    device = resolve_device(config.device)
+    checkpoint = latest_checkpoint(config.backbone)
+    name = read_state(checkpoint)["backbone"]
+    backbone = load_backbone_checkpoint(checkpoint, device).eval()
+    regex = config.lora.target_modules or default_target_regex(backbone)
+    data = LeRobotV3Dataset(config.data)
+    episode_tasks = [row.get("task_name") for row in data.episodes]
+    if any(t is None for t in episode_tasks):
+        raise ValueError(f"{data.root}: episodes carry no task_name; record demonstrations with `vlapro-bench collect`")
+    tasks, skipped = select_tasks(episode_tasks, config.suite, list(config.tasks))
+    if skipped:
+        log(f"skipping episodes of tasks that are not seen tasks to build memories from: {', '.join(skipped)}")
+    embed = instruction_embedder(backbone)
+    samples = ChunkDataset(data, backbone.config.cameras, backbone.config.chunk_size,
+                           embed=embed if hasattr(backbone, "instruction_encoder") else None)
+    sample_episode = np.array([e for e, _ in samples.index])
+    task_array = np.array(episode_tasks)
+    settings = {"batch_size": config.batch_size, "lr": config.lr, "weight_decay": config.weight_decay,
+                "image_shift": config.image_shift, "device": device}
+
+    seen_samples = np.nonzero(np.isin(task_array[sample_episode], tasks))[0]
+    log(f"base LoRA: {len(seen_samples)} frames of {len(tasks)} tasks, {config.base_steps} steps")
+    base = train_lora(backbone, samples, seen_samples, config.lora, regex,
+                      LoraTrainSettings(steps=config.base_steps, seed=config.seed, **settings),
+                      desc="base LoRA", progress=progress)
+    residual = config.lora.task_init == "residual"
+    trained = {}
+    for i, task in enumerate(tasks):
+        indices = np.nonzero(task_array[sample_episode] == task)[0]
+        trained[task] = train_lora(backbone, samples, indices, config.lora, regex,
+                                   LoraTrainSettings(steps=config.task_steps, seed=config.seed + 1 + i, **settings),
+                                   base=base.adapter if residual else None,
+                                   init=None if residual else base.adapter, desc=f"LoRA {task}", progress=progress)
+        log(f"task LoRA {task}: {len(indices)} frames, loss {trained[task].losses[0]:.4f} -> "
+            f"{trained[task].final_loss:.4f}")
+
+    keys_cfg = config.keys
+    raw: dict[str, dict[str, list[torch.Tensor]]] = {}
+    phases: dict[str, list[torch.Tensor]] = {t: [] for t in tasks}
+    labels: dict[str, list[str]] = {}
+    episode_counts = {t: int((task_array == t).sum()) for t in tasks}
+    for task in tasks:
+        chosen = [e for e, t in enumerate(episode_tasks) if t == task][: keys_cfg.key_episodes]
+        episodes, frame_lists = [], []
+        for e in chosen:
+            episode = data.episode(e)
+            length = len(episode["action"])
+            frames = np.arange(0, length, keys_cfg.key_stride)
+            for variant, fields in episode_states(backbone, episode, embed, frames, keys_cfg.history_steps).items():
+                store = raw.setdefault(variant, {}).setdefault(task, [])
+                store.append(fields)
+            phases[task].append(torch.from_numpy(frames / max(length - 1, 1)).float())
+            episodes.append({k: v for k, v in episode.items() if not k.startswith(IMAGE_PREFIX)})
+            frame_lists.append(frames)
+        labels[task] = _key_labels(episodes, frame_lists, keys_cfg.keys_per_memory)
+
+    projections: dict[str, StateProjection] = {}
+    keys: dict[str, torch.Tensor] = {}
+    for variant, per_task in raw.items():
+        if set(per_task) != set(tasks):
+            continue  # ground truth missing for some episodes: no oracle keys
+        stacked = {t: {f: torch.cat([fields[f] for fields in per_task[t]]) for f in FIELDS} for t in tasks}
+        pooled = {f: torch.cat([stacked[t][f] for t in tasks]) for f in FIELDS}
+        projection = StateProjection.fit(pooled, keys_cfg.field_dim, keys_cfg.field_weights)
+        projections[variant] = projection
+        keys[variant] = torch.stack([phase_keys(projection.encode(stacked[t]), torch.cat(phases[t]),
+                                                keys_cfg.keys_per_memory, projection) for t in tasks])
+
+    memories = []
+    for task in tasks:
+        procedure = dataclasses.asdict(get_task_class(config.suite, task).spec.procedure)
+        instructions = sorted({samples.instructions[e] for e, t in enumerate(episode_tasks) if t == task})
+        memories.append(MemoryEntry(name=task, task=task, adapter=task, metadata={
+            "suite": config.suite, "procedure": procedure, "episodes": episode_counts[task],
+            "frames": int((task_array[sample_episode] == task).sum()),
+            "key_episodes": min(keys_cfg.key_episodes, episode_counts[task]), "key_labels": labels[task],
+            "instructions": instructions[:5], "train_steps": config.task_steps,
+            "first_loss": trained[task].losses[0], "final_loss": trained[task].final_loss,
+        }))
+    build = {**config.to_dict(), "checkpoint": str(checkpoint), "skipped_tasks": skipped,
+             "base_first_loss": base.losses[0], "base_final_loss": base.final_loss}
+    bank = MemoryBank.from_parts(
+        backbone=backbone, backbone_name=name, lora=lora_info(config.lora, regex),
+        adapters={t: trained[t].adapter for t in tasks}, base=base.adapter, memories=memories,
+        projections=projections, keys=keys, key_config={**dataclasses.asdict(keys_cfg),
+                                                        "field_weights": list(keys_cfg.field_weights)},
+        temperature=keys_cfg.temperature, source=str(Path(config.backbone).resolve()), build=build,
+    )
+    save_bank(bank, out)
+    return bank
+
+
+__all__ = ["build_bank", "episode_states", "instruction_embedder", "select_tasks"]

@@ -1,0 +1,104 @@
+"""``vlapro-bench memory build`` and ``vlapro-bench memory inspect``.
+
+The main CLI mounts this group with ``app.add_typer(memory_app, name="memory")``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+memory_app = typer.Typer(
+    help="Procedural memory (VLA-Pro): build a bank of task LoRAs with retrieval keys, inspect a bank.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@memory_app.command()
+def build(
+    backbone: Annotated[Path | None, typer.Option(help="Training run folder (or checkpoint) of the backbone.")] = None,
+    data: Annotated[Path | None, typer.Option(help="Demonstrations (`vlapro-bench collect`); seen tasks are used.")]
+    = None,
+    out: Annotated[Path | None, typer.Option(help="Bank folder to create (must be new or empty).")] = None,
+    config: Annotated[Path | None, typer.Option(help="JSON build config; flags override its fields.")] = None,
+    suite: Annotated[str | None, typer.Option(help="Task suite whose split says which tasks are seen.")] = None,
+    task: Annotated[list[str] | None, typer.Option(help="Only these seen tasks (repeatable).")] = None,
+    rank: Annotated[int | None, typer.Option(help="LoRA rank (default 16).")] = None,
+    alpha: Annotated[float | None, typer.Option(help="LoRA alpha (default 32).")] = None,
+    targets: Annotated[str | None, typer.Option(help="Regex of target linear names (default: the backbone's).")]
+    = None,
+    task_init: Annotated[str | None, typer.Option(help="residual (default) or from_base.")] = None,
+    base_steps: Annotated[int | None, typer.Option(help="Optimiser steps of the base LoRA (default 1000).")] = None,
+    task_steps: Annotated[int | None, typer.Option(help="Optimiser steps of each task LoRA (default 500).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Samples per step (default 32).")] = None,
+    lr: Annotated[float | None, typer.Option(help="AdamW learning rate of the LoRA parameters (default 1e-3).")] = None,
+    keys_per_memory: Annotated[int | None, typer.Option(help="Key sequence length per memory (default 8).")] = None,
+    key_episodes: Annotated[int | None, typer.Option(help="Demonstrations per task for keys (default 10).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for LoRA init, batches and dropout.")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N or auto.")] = None,
+) -> None:
+    """Train the base LoRA and one LoRA per seen task, compute keys, and write a verified bank."""
+    from vlapro_bench.memory.build import build_bank  # noqa: PLC0415
+    from vlapro_bench.memory.config import MemoryBuildConfig  # noqa: PLC0415
+
+    lora = {k: v for k, v in {"rank": rank, "alpha": alpha, "target_modules": targets, "task_init": task_init}.items()
+            if v is not None}
+    keys = {k: v for k, v in {"keys_per_memory": keys_per_memory, "key_episodes": key_episodes}.items()
+            if v is not None}
+    overrides = {"backbone": str(backbone) if backbone else None, "data": str(data) if data else None,
+                 "out": str(out) if out else None, "suite": suite, "tasks": list(task) if task else None,
+                 "base_steps": base_steps, "task_steps": task_steps, "batch_size": batch_size, "lr": lr,
+                 "seed": seed, "device": device, "lora": lora or None, "keys": keys or None}
+    try:
+        if config is not None:
+            cfg = MemoryBuildConfig.from_file(config, **overrides)
+        else:
+            cfg = MemoryBuildConfig.from_dict({k: v for k, v in overrides.items() if v is not None})
+    except (ValueError, FileNotFoundError, TypeError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from None
+    if not cfg.backbone or not cfg.data or not cfg.out:
+        raise typer.BadParameter("--backbone, --data and --out are all needed (as flags or in the config file)")
+    try:
+        bank = build_bank(cfg, log=typer.echo)
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"memory bank {bank.root}: {len(bank)} memories ({', '.join(bank.memory_names)})")
+
+
+@memory_app.command()
+def inspect(
+    bank: Annotated[Path, typer.Argument(help="Bank folder from `vlapro-bench memory build`.")],
+    picture: Annotated[Path | None, typer.Option(help="Where to save the key similarity matrix (PNG); default "
+                                                      "BANK-keys.png next to the bank.")] = None,
+) -> None:
+    """Verify a bank and list its memories, sizes and key similarity (printed and as a picture)."""
+    import pandas as pd  # noqa: PLC0415
+
+    from vlapro_bench.memory.bank import MemoryBankError, load_bank  # noqa: PLC0415
+    from vlapro_bench.memory.report import key_similarity, memory_table, similarity_figure, summary_lines  # noqa: PLC0415
+
+    try:
+        loaded = load_bank(bank)
+    except MemoryBankError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for line in summary_lines(loaded):
+        typer.echo(line)
+    typer.echo("(the backbone fingerprint is checked when a policy loads the bank with its backbone)")
+    typer.echo(memory_table(loaded).to_string(index=False))
+    for variant in loaded.variants:
+        sim = key_similarity(loaded.keys[variant]).numpy()
+        frame = pd.DataFrame(sim, index=loaded.memory_names, columns=loaded.memory_names)
+        label = " (privileged)" if loaded.index.encoders[variant].privileged else ""
+        typer.echo(f"\nkey similarity, {variant} state{label} (row: procedure walked, column: memory scored)")
+        typer.echo(frame.to_string(float_format=lambda v: f"{v:6.3f}"))
+    path = picture if picture is not None else bank.with_name(bank.name + "-keys.png")
+    typer.echo(f"\npicture: {similarity_figure(loaded, path)}")
+
+
+__all__ = ["memory_app"]

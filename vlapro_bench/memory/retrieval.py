@@ -1,0 +1,77 @@
+"""Scoring the current procedural state against every memory, top-k, softmax with a temperature.
+
+A memory's key is a sequence of states (its task's procedure, phase by phase; see
+:mod:`vlapro_bench.memory.state`). All keys are unit vectors per field, scaled by the square
+root of the field's weight, so one dot product is the weighted sum of per-field cosines::
+
+    score(memory m) = max over its keys j of  sum_f w_f cos(q_f, k_{m,j,f})
+
+The max says "the memory's demonstrations went through a state like the current one", which is
+what lets a memory of ``place_object_stand`` help at the grasp stage of ``place_apple_stand``.
+The top-k scores are turned into fusion weights ``softmax(score / temperature)``.
+
+Scoring is one matrix-vector product over a contiguous ``(M * S, D)`` key matrix, a max over
+each memory's ``S`` keys, and ``topk``; every result goes into a buffer allocated once, so
+retrieval allocates nothing per chunk either.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class Retriever:
+    """Top-k memories and their softmax weights for a query state.
+
+    Arguments:
+        keys: ``(M, S, D)`` key sequences (M memories, S keys each, D state dims).
+        k: memories retrieved per query.
+        temperature: softmax temperature over the top-k scores (> 0).
+    """
+
+    def __init__(self, keys: torch.Tensor, k: int, temperature: float):
+        if keys.ndim != 3 or keys.shape[0] < 1 or keys.shape[1] < 1:
+            raise ValueError(f"keys must be (memories, keys per memory, dims), got {tuple(keys.shape)}")
+        m = int(keys.shape[0])
+        if not 1 <= k <= m:
+            raise ValueError(f"k={k} memories per chunk, but the bank holds {m}; choose 1 <= k <= {m}")
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        self.num_memories, self.keys_per_memory, self.dim = m, int(keys.shape[1]), int(keys.shape[2])
+        self.k = int(k)
+        self.keys = keys.reshape(m * self.keys_per_memory, self.dim).float().contiguous()
+        self._inv_temperature = torch.tensor(1.0 / float(temperature))
+        self._key_scores = torch.empty(m * self.keys_per_memory)
+        self._scores = torch.empty(m)
+        self.top_scores = torch.empty(self.k)
+        self.top_memories = torch.empty(self.k, dtype=torch.long)
+        self.weights = torch.empty(self.k)
+        self._peak = torch.empty(())
+        self._total = torch.empty(())
+
+    @property
+    def temperature(self) -> float:
+        return 1.0 / float(self._inv_temperature)
+
+    @torch.no_grad()
+    def retrieve(self, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(memory indices (k,), weights (k,))``, best first. The tensors are reused by the next call."""
+        if query.shape != (self.dim,):
+            raise ValueError(f"query must be a ({self.dim},) state vector, got {tuple(query.shape)}")
+        torch.mv(self.keys, query, out=self._key_scores)
+        torch.amax(self._key_scores.view(self.num_memories, self.keys_per_memory), dim=1, out=self._scores)
+        torch.topk(self._scores, self.k, out=(self.top_scores, self.top_memories))
+        # Softmax of top_scores / T, in place: subtract the max for stability (it is top_scores[0]).
+        torch.mul(self.top_scores, self._inv_temperature, out=self.weights)
+        torch.amax(self.weights, dim=0, out=self._peak)
+        self.weights.sub_(self._peak).exp_()
+        torch.sum(self.weights, dim=0, out=self._total)
+        self.weights.div_(self._total)
+        return self.top_memories, self.weights
+
+    def scores(self) -> torch.Tensor:
+        """Every memory's score from the last :meth:`retrieve` (a view of the reused buffer)."""
+        return self._scores
+
+
+__all__ = ["Retriever"]
