@@ -10,7 +10,8 @@ runner = CliRunner()
 def test_help_lists_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("list", "render", "expert", "baselines"):
+    for command in ("list", "render", "expert", "baselines", "rollout", "collect", "train", "eval", "report",
+                    "memory", "leaderboard"):
         assert command in result.output
 
 

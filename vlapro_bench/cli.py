@@ -9,6 +9,8 @@ import pandas as pd
 import typer
 from tqdm import tqdm
 
+from vlapro_bench.evaluation.cli import eval_command, report_command
+from vlapro_bench.leaderboard.cli import leaderboard_app
 from vlapro_bench.memory.cli import memory_app
 
 app = typer.Typer(
@@ -17,7 +19,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+app.command("eval")(eval_command)
+app.command("report")(report_command)
 app.add_typer(memory_app, name="memory")
+app.add_typer(leaderboard_app, name="leaderboard")
 
 SuiteOpt = Annotated[str, typer.Option(help="Task suite: robotwin.")]
 #: The commands that cover both suites.

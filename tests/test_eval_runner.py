@@ -1,0 +1,274 @@
+"""The evaluation runner: resumable after SIGKILL, identical across executors, clear on bad input."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import ray
+import torch
+from typer.testing import CliRunner
+
+from vlapro_bench.backbones import build_backbone
+from vlapro_bench.datasets.video import decode_video
+from vlapro_bench.evaluation.cli import _standalone_app
+from vlapro_bench.evaluation.expert_filter import ExpertFilter, ExpertFilterError
+from vlapro_bench.evaluation.manifest import ProtocolMismatchError, RunMismatchError, read_manifest
+from vlapro_bench.evaluation.policy_spec import PolicyMismatchError
+from vlapro_bench.evaluation.protocol import load_protocol
+from vlapro_bench.evaluation.records import RECORDS_FILE, RecordLog
+from vlapro_bench.evaluation.runner import EvalSettings, evaluate
+from vlapro_bench.evaluation.worker import ExpertCheck
+from vlapro_bench.policies.random_policy import RandomPolicy
+from vlapro_bench.policy import UnknownPolicyError
+from vlapro_bench.training.checkpoint import save_checkpoint
+
+TASKS = ("click_alarmclock", "turn_switch")
+PROTOCOL = load_protocol("robotwin-v0")
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """One expert-filter cache for the module: the expert checks run once."""
+    return tmp_path_factory.mktemp("expert-cache")
+
+
+def settings(policy="random", episodes=4, **kw) -> EvalSettings:
+    return EvalSettings(policy=policy, tasks=kw.pop("tasks", TASKS), protocol=kw.pop("protocol", PROTOCOL),
+                        obs_mode=kw.pop("obs_mode", "state"), episodes=episodes, **kw)
+
+
+def comparable(records) -> list[dict]:
+    """Records without wall time, in (task, seed) order."""
+    return sorted((r.model_dump(exclude={"wall_time_s"}) for r in records), key=lambda d: (d["task"], d["seed"]))
+
+
+def jsonl_records(folder) -> list[dict]:
+    return [json.loads(line) for line in (folder / RECORDS_FILE).read_text().splitlines()]
+
+
+def test_sigkilled_evaluation_resumes_to_the_uninterrupted_result(tmp_path, cache_dir):
+    """Kill a 2-worker CLI evaluation (whole process group) once some records exist, add the half
+    line a crash mid-write would leave, re-run: one record per (task, seed), equal to a straight run."""
+    episodes = 8
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "vlapro_bench.evaluation.cli", "eval", *TASKS, "--policy", "random",
+               "--obs-mode", "state", "--episodes", str(episodes), "--workers", "2", "--out", str(killed),
+               "--cache-dir", str(cache_dir), "--no-progress"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    records = killed / RECORDS_FILE
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if records.exists() and records.read_bytes().count(b"\n") >= 3:
+                break
+            time.sleep(0.01)
+        assert proc.poll() is None, f"the evaluation ended before it could be killed: {proc.stderr.read()!r}"
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    before = records.read_bytes().count(b"\n")
+    assert 3 <= before < episodes * len(TASKS)
+    with open(records, "ab") as fh:
+        fh.write(b'{"task": "click_alarmclock", "seed": 1000')  # the torn write of a crash
+
+    resumed = evaluate(settings(episodes=episodes), killed, cache_dir=cache_dir, progress=False)
+    assert resumed.played_now == episodes * len(TASKS) - before
+    straight = evaluate(settings(episodes=episodes), tmp_path / "straight", cache_dir=cache_dir, progress=False)
+    assert straight.played_now == episodes * len(TASKS)
+
+    lines = jsonl_records(killed)
+    keys = [(r["task"], r["seed"]) for r in lines]
+    assert len(keys) == len(set(keys)) == episodes * len(TASKS)
+    assert comparable(resumed.records) == comparable(straight.records)
+    assert sorted(keys) == sorted((r.task, r.seed) for r in straight.records)
+    assert len(read_manifest(killed)["sessions"]) == 2
+
+
+def test_local_pool_and_ray_give_identical_records(tmp_path, cache_dir):
+    local = evaluate(settings(episodes=3), tmp_path / "local", workers=2, cache_dir=cache_dir, progress=False)
+    remote = evaluate(settings(episodes=3), tmp_path / "ray", executor="ray", workers=2, cache_dir=cache_dir,
+                      progress=False)
+    assert not ray.is_initialized()  # the executor shut down the Ray it started
+    assert len(local.records) == 6
+    assert comparable(local.records) == comparable(remote.records)
+    assert read_manifest(tmp_path / "ray")["sessions"][0]["executor"] == "ray"
+
+
+def test_in_process_run_matches_the_pool_and_resume_skips_everything(tmp_path, cache_dir):
+    single = evaluate(settings(episodes=2), tmp_path / "one", cache_dir=cache_dir, progress=False)
+    pool = evaluate(settings(episodes=2), tmp_path / "two", workers=2, cache_dir=cache_dir, progress=False)
+    assert comparable(single.records) == comparable(pool.records)
+    again = evaluate(settings(episodes=2), tmp_path / "one", cache_dir=cache_dir, progress=False)
+    assert again.played_now == 0 and comparable(again.records) == comparable(single.records)
+    more = evaluate(settings(episodes=3), tmp_path / "one", cache_dir=cache_dir, progress=False)
+    assert more.played_now == 2 and len(more.records) == 6
+
+
+def test_records_and_manifest_carry_protocol_policy_card_and_provenance(tmp_path, cache_dir):
+    result = evaluate(settings("expert", episodes=2, tasks=("click_alarmclock",)), tmp_path / "e",
+                      cache_dir=cache_dir, progress=False)
+    manifest = read_manifest(tmp_path / "e")
+    assert manifest["protocol_hash"] == PROTOCOL.protocol_hash()
+    assert manifest["privileged"] is True and manifest["policy_card"]["privileged"] is True
+    assert manifest["policy_card"]["cls"].endswith("ExpertPolicy")
+    assert "mujoco" in manifest["provenance"]["packages"]
+    assert manifest["expert_filter"]["click_alarmclock"]["episodes"] == 2
+    filter_file = json.loads((tmp_path / "e" / "expert_filter.json").read_text())
+    assert filter_file["click_alarmclock"]["seeds"] == [r.seed for r in result.records]
+    for line in jsonl_records(tmp_path / "e"):
+        assert line["protocol_hash"] == PROTOCOL.protocol_hash()
+        assert line["success"] and 0 < line["steps"] <= PROTOCOL.step_limits["click_alarmclock"]
+        assert line["instruction"]
+
+
+class RecordingPolicy(RandomPolicy):
+    """A random policy that reports per-episode extras, as VLA-Pro reports retrieved memories."""
+
+    def reset(self, instruction, task_spec):
+        self.task = task_spec.name
+
+    def episode_record(self):
+        return {"retrieved": [self.task], "weight": np.float32(0.5), "scores": np.array([1.0, 2.0])}
+
+
+def make_recording_policy(env, seed=0):
+    return RecordingPolicy(env.action_space, seed=seed)
+
+
+def test_episode_record_extras_are_stored(tmp_path, cache_dir):
+    result = evaluate(settings("test_eval_runner:make_recording_policy", episodes=1), tmp_path / "x",
+                      cache_dir=cache_dir, progress=False)
+    extras = {r.task: r.extras for r in result.records}
+    assert extras["turn_switch"] == {"retrieved": ["turn_switch"], "weight": 0.5, "scores": [1.0, 2.0]}
+    assert jsonl_records(tmp_path / "x")[0]["extras"]["weight"] == 0.5
+
+
+def test_videos_of_the_first_episodes(tmp_path, cache_dir):
+    result = evaluate(settings("expert", episodes=2, tasks=("click_alarmclock",), videos=1, camera_size=(32, 32)),
+                      tmp_path / "v", cache_dir=cache_dir, progress=False)
+    first, second = sorted(result.records, key=lambda r: r.seed)
+    assert first.video is not None and second.video is None
+    frames = decode_video(tmp_path / "v" / first.video, fps=25)
+    assert frames.shape[0] == first.steps + 1 and frames.shape[1:] == (32, 4 * 32, 3)
+
+
+# -- the expert filter -----------------------------------------------------------------------
+def fake_checks(unsolvable):
+    calls = []
+
+    def run(jobs):
+        calls.append(len(jobs))
+        for job in jobs:
+            yield ExpertCheck(job.task, job.seed, job.seed % 3 != 0 if unsolvable else True)
+
+    return run, calls
+
+
+def test_expert_filter_replaces_unsolvable_seeds_and_caches(tmp_path):
+    run, calls = fake_checks(unsolvable=True)
+    chosen = ExpertFilter(PROTOCOL, tmp_path).select(["click_bell"], 5, run)["click_bell"]
+    expected = [s for s in range(100000, 100010) if s % 3 != 0][:5]
+    assert chosen.seeds == expected
+    assert chosen.excluded == [s for s in range(100000, expected[-1]) if s % 3 == 0]
+    assert len(calls) >= 2  # a second round replaced the failed seeds
+    cached = ExpertFilter(PROTOCOL, tmp_path).select(["click_bell"], 5, None)["click_bell"]  # no checks needed
+    assert cached.seeds == expected and cached.checked_now == 0
+    assert json.loads(open(cached.cache_file).read())["protocol_hash"] == PROTOCOL.protocol_hash()
+
+
+def test_expert_filter_gives_up_on_a_broken_expert(tmp_path):
+    def never(jobs):
+        for job in jobs:
+            yield ExpertCheck(job.task, job.seed, False)
+
+    protocol = PROTOCOL.with_overrides(max_expert_failures=4)
+    with pytest.raises(ExpertFilterError, match="failed 5 candidate seeds"):
+        ExpertFilter(protocol, tmp_path).select(["click_bell"], 3, never)
+
+
+def test_protocol_without_filter_uses_the_first_seeds(tmp_path):
+    protocol = PROTOCOL.with_overrides(name="robotwin-v0-nofilter", expert_filter=False)
+    chosen = ExpertFilter(protocol, tmp_path).select(["click_bell"], 3, None)["click_bell"]
+    assert chosen.seeds == [100000, 100001, 100002]
+
+
+# -- bad input -------------------------------------------------------------------------------
+def test_unknown_policy_is_a_clear_error(tmp_path):
+    with pytest.raises(UnknownPolicyError, match="Did you mean random"):
+        evaluate(settings("randmo"), tmp_path / "u", progress=False)
+    result = CliRunner().invoke(_standalone_app(), ["eval", "click_bell", "--policy", "randmo", "--out",
+                                                    str(tmp_path / "u2"), "--obs-mode", "state"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.replace("│", " ").split())
+    assert "Unknown policy 'randmo'" in text and "Did you mean random" in text
+    with pytest.raises(UnknownPolicyError, match="does not exist"):
+        evaluate(settings("./no/such/run"), tmp_path / "u3", progress=False)
+
+
+def save_tiny_checkpoint(run, **config):
+    tiny = {"image_size": [16, 16], "vision_channels": [8, 8], "vision_groups": 4, "vision_res_stages": 0,
+            "d_model": 16, "n_heads": 2, "n_encoder_layers": 1, "n_decoder_layers": 1, "ffn_dim": 32,
+            "chunk_size": 4, **config}
+    model = build_backbone("tinyvla", tiny)
+    optimizer = torch.optim.AdamW(model.parameters())
+    meta = {"backbone": "tinyvla", "backbone_config": model.config.to_dict()}
+    return save_checkpoint(run, 1, model, optimizer, meta, keep=1)
+
+
+def test_checkpoint_that_does_not_fit_the_suite_is_refused(tmp_path):
+    save_tiny_checkpoint(tmp_path / "ee_run", action_dim=16)
+    with pytest.raises(PolicyMismatchError, match="16-d actions.*takes 14-d actions"):
+        evaluate(settings(str(tmp_path / "ee_run"), obs_mode="rgb"), tmp_path / "r", progress=False)
+    with pytest.raises(PolicyMismatchError, match="16-d actions"):  # the same checkpoint named by argument
+        evaluate(settings("tinyvla", obs_mode="rgb", policy_kwargs={"checkpoint": str(tmp_path / "ee_run")}),
+                 tmp_path / "r", progress=False)
+    save_tiny_checkpoint(tmp_path / "qpos_run")
+    with pytest.raises(PolicyMismatchError, match="obs_mode='state' has no images"):
+        evaluate(settings(str(tmp_path / "qpos_run")), tmp_path / "r", progress=False)
+    assert not (tmp_path / "r" / RECORDS_FILE).exists()
+
+
+def test_checkpoint_folder_evaluates_with_its_fingerprint(tmp_path, cache_dir):
+    save_tiny_checkpoint(tmp_path / "run")
+    # a 12-step limit (the expert needs ~60 steps, so no expert filter) keeps the rendered episode short
+    protocol = PROTOCOL.with_overrides(name="robotwin-v0-short", step_limits={"click_alarmclock": 12},
+                                       expert_filter=False)
+    result = evaluate(settings(str(tmp_path / "run"), episodes=1, tasks=("click_alarmclock",), protocol=protocol,
+                               obs_mode="rgb", camera_size=(16, 16), policy_kwargs={"execute": 4}),
+                      tmp_path / "r", cache_dir=tmp_path / "cache", progress=False)
+    (record,) = result.records
+    assert not record.success and record.steps == 12  # an untrained model, stopped by the protocol's limit
+    card = read_manifest(tmp_path / "r")["policy_card"]
+    assert card["kind"] == "checkpoint" and len(card["fingerprint"]) == 64 and card["privileged"] is False
+
+
+def test_results_folder_of_another_protocol_or_policy_is_refused(tmp_path, cache_dir):
+    evaluate(settings(episodes=1), tmp_path / "f", cache_dir=cache_dir, progress=False)
+    other = PROTOCOL.with_overrides(name="robotwin-v0-seen", instruction_pool="seen")
+    with pytest.raises(ProtocolMismatchError, match="holds results of protocol robotwin-v0 .*another --out"):
+        evaluate(settings(episodes=1, protocol=other), tmp_path / "f", cache_dir=cache_dir, progress=False)
+    with pytest.raises(RunMismatchError, match="policy: folder has 'random', now 'expert'"):
+        evaluate(settings("expert", episodes=1), tmp_path / "f", cache_dir=cache_dir, progress=False)
+    assert len(RecordLog(tmp_path / "f", PROTOCOL.protocol_hash()).load()) == 2  # untouched
+    result = CliRunner().invoke(_standalone_app(), ["eval", *TASKS, "--policy", "random", "--obs-mode", "state",
+                                                    "--episodes", "1", "--out", str(tmp_path / "f"),
+                                                    "--protocol", str(_write(tmp_path / "p.json", other))])
+    assert result.exit_code == 2
+    assert "holds results of protocol" in " ".join(result.output.replace("│", " ").split())
+
+
+def _write(path, protocol):
+    path.write_text(protocol.model_dump_json())
+    return path
+
+
+def test_episode_limits_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="between 1 and the protocol's episodes_per_task=100"):
+        evaluate(settings(episodes=101), tmp_path / "b", progress=False)

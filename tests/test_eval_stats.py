@@ -1,0 +1,120 @@
+"""Statistics against known values and against the truth on synthetic data."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from vlapro_bench.evaluation.stats import (
+    bootstrap_average,
+    mcnemar_exact,
+    paired_comparison,
+    wilson_interval,
+)
+
+
+def wilson_by_formula(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson (1927) score interval, written out independently of the implementation."""
+    z = norm.ppf(1 - (1 - confidence) / 2)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 10), (5, 10), (10, 10), (81, 263), (1, 100), (99, 100)])
+def test_wilson_matches_the_formula(k, n):
+    ci = wilson_interval(k, n)
+    low, high = wilson_by_formula(k, n)
+    assert ci.estimate == pytest.approx(k / n)
+    assert ci.low == pytest.approx(max(low, 0.0), abs=1e-9)
+    assert ci.high == pytest.approx(min(high, 1.0), abs=1e-9)
+
+
+def test_wilson_published_values():
+    # Commonly tabulated Wilson 95% bounds (e.g. statsmodels proportion_confint(method="wilson")).
+    assert wilson_interval(0, 10).high == pytest.approx(0.2775, abs=1e-4)
+    assert wilson_interval(10, 10).low == pytest.approx(0.7225, abs=1e-4)
+    ci = wilson_interval(5, 10)
+    assert (ci.low, ci.high) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    ci = wilson_interval(81, 263)
+    assert (ci.low, ci.high) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+
+
+def test_wilson_refuses_bad_counts():
+    for k, n in [(3, 2), (-1, 5), (0, 0)]:
+        with pytest.raises(ValueError, match="successes"):
+            wilson_interval(k, n)
+
+
+def test_bootstrap_average_covers_the_truth_at_the_nominal_rate():
+    """200 synthetic experiments, 8 tasks x 50 episodes: the 95% interval of the average covers
+    the true average in 90-99% of them."""
+    rng = np.random.default_rng(123)
+    true_rates = rng.uniform(0.15, 0.85, size=8)
+    truth = true_rates.mean()
+    covered = 0
+    for experiment in range(200):
+        counts = [(int(rng.binomial(50, p)), 50) for p in true_rates]
+        covered += bootstrap_average(counts, resamples=2000, seed=experiment).contains(truth)
+    assert 0.90 <= covered / 200 <= 0.99
+
+
+def test_paired_bootstrap_covers_the_true_difference_and_gain():
+    """Correlated pairs (a method that keeps most of the base's successes): the paired intervals
+    of the absolute difference and of the relative gain cover the truth at about 95%."""
+    rng = np.random.default_rng(7)
+    p_base = np.array([0.3, 0.5, 0.4, 0.6])
+    keep, gain = 0.9, 0.3  # P(b | a) and P(b | not a)
+    p_method = p_base * keep + (1 - p_base) * gain
+    true_diff = p_method.mean() - p_base.mean()
+    true_rel = true_diff / p_base.mean()
+    covered_diff = covered_rel = 0
+    experiments = 200
+    for experiment in range(experiments):
+        pairs = {}
+        for t, p in enumerate(p_base):
+            a = rng.random(60) < p
+            b = np.where(a, rng.random(60) < keep, rng.random(60) < gain)
+            pairs[f"task{t}"] = (a, b)
+        result = paired_comparison(pairs, resamples=2000, seed=experiment)
+        covered_diff += result.difference.contains(true_diff)
+        covered_rel += result.relative.contains(true_rel)
+    assert 0.90 <= covered_diff / experiments <= 0.99
+    assert 0.90 <= covered_rel / experiments <= 0.99
+
+
+def test_paired_comparison_counts_and_relative_gain():
+    a = np.array([1, 1, 0, 0, 0, 0, 1, 0, 0, 0], dtype=bool)  # base 3/10
+    b = np.array([1, 0, 1, 1, 1, 0, 1, 1, 0, 0], dtype=bool)  # method 6/10
+    result = paired_comparison({"t": (a, b)}, resamples=500)
+    assert (result.base, result.method) == (pytest.approx(0.3), pytest.approx(0.6))
+    assert result.relative.estimate == pytest.approx(1.0)  # (0.6 - 0.3) / 0.3
+    assert result.difference.estimate == pytest.approx(0.3)
+    assert (result.base_only, result.method_only, result.pairs) == (1, 4, 10)
+    assert result.difference.low <= 0.3 <= result.difference.high
+    # seeded: the same call gives the same interval
+    again = paired_comparison({"t": (a, b)}, resamples=500)
+    assert again.difference == result.difference and again.relative == result.relative
+
+
+def test_relative_gain_is_undefined_when_the_base_never_succeeds():
+    result = paired_comparison({"t": (np.zeros(5, bool), np.array([1, 0, 1, 0, 0], bool))}, resamples=200)
+    assert math.isnan(result.relative.estimate) and math.isnan(result.relative.low)
+    assert result.difference.estimate == pytest.approx(0.4)
+
+
+def test_mcnemar_exact_matches_the_binomial_sum():
+    def by_hand(b: int, c: int) -> float:
+        n, k = b + c, min(b, c)
+        return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+
+    for b, c in [(1, 4), (0, 19), (7, 7), (3, 12), (10, 2)]:
+        assert mcnemar_exact(b, c) == pytest.approx(by_hand(b, c), rel=1e-9)
+    assert mcnemar_exact(0, 0) == 1.0
+
+
+def test_unequal_pairs_are_refused():
+    with pytest.raises(ValueError, match="equal-length"):
+        paired_comparison({"t": (np.ones(3, bool), np.ones(4, bool))})

@@ -1,0 +1,127 @@
+"""What ``vlapro-bench eval --policy X`` accepts, and the policy card a run records.
+
+``X`` is a registry name (``random``, ``expert``), ``package.module:factory``, or a folder: a
+training run / checkpoint folder (evaluated with the ``tinyvla`` policy) or, once VLA-Pro's
+memory bank lands, a bank folder. Folder kinds are a small table (:data:`FOLDER_KINDS`), so a
+new kind is one entry, not a new branch. Mismatches between a checkpoint and the suite are
+refused before anything runs, with what to do instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from vlapro_bench.policy import Policy, UnknownPolicyError, make_policy, policy_names
+
+
+class PolicyMismatchError(ValueError):
+    """A policy (checkpoint, bank) whose inputs or outputs do not fit the environment."""
+
+
+@dataclass(frozen=True)
+class FolderKind:
+    """A kind of policy folder: how to recognise it, check it against an env, and build the policy."""
+
+    name: str
+    detect: Callable[[Path], bool]
+    check: Callable[[Path, gym.Env], dict[str, Any]]  # raises PolicyMismatchError; returns card fields
+    build: Callable[[Path, gym.Env, dict[str, Any]], Policy]
+
+
+def _is_checkpoint_folder(path: Path) -> bool:
+    return (path / "state.json").is_file() or (path / "checkpoints").is_dir()
+
+
+def _checkpoint_state(path: Path) -> tuple[Path, dict[str, Any]]:
+    from vlapro_bench.training.checkpoint import latest_checkpoint, read_state  # noqa: PLC0415  (imports torch)
+
+    try:
+        checkpoint = latest_checkpoint(path)
+    except FileNotFoundError as exc:
+        raise PolicyMismatchError(str(exc)) from exc
+    return checkpoint, read_state(checkpoint)
+
+
+def check_checkpoint(path: Path, env: gym.Env) -> dict[str, Any]:
+    """Refuse a backbone checkpoint whose action, state or cameras do not fit ``env``."""
+    checkpoint, state = _checkpoint_state(path)
+    config = state.get("backbone_config", {})
+    base = env.unwrapped
+    action_dim = int(env.action_space.shape[0])
+    if int(config.get("action_dim", -1)) != action_dim:
+        raise PolicyMismatchError(
+            f"Checkpoint {checkpoint} predicts {config.get('action_dim')}-d actions, but the {base.suite} suite in "
+            f"control_mode {base.control_mode!r} takes {action_dim}-d actions. Evaluate with the control mode the "
+            f"backbone was trained for, or train a backbone with action_dim={action_dim}.")
+    state_dim = int(env.observation_space["agent_pos"].shape[0])
+    if int(config.get("state_dim", -1)) != state_dim:
+        raise PolicyMismatchError(
+            f"Checkpoint {checkpoint} reads a {config.get('state_dim')}-d agent_pos, but the {base.suite} suite "
+            f"observes a {state_dim}-d one; it was trained for another robot.")
+    cameras = list(config.get("cameras", []))
+    if cameras and "images" not in env.observation_space.spaces:
+        raise PolicyMismatchError(
+            f"Checkpoint {checkpoint} reads cameras {cameras}, but obs_mode={base.obs_mode!r} has no images; "
+            f"evaluate with --obs-mode rgb.")
+    missing = [c for c in cameras if c not in getattr(base, "cameras", ())]
+    if missing:
+        raise PolicyMismatchError(f"Checkpoint {checkpoint} reads cameras {missing} that this evaluation does not "
+                                  f"render; add them to --camera or drop --camera to render all.")
+    weights = checkpoint / "model.safetensors"
+    fingerprint = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
+    return {"checkpoint": str(checkpoint.resolve()), "step": state.get("step"), "backbone": state.get("backbone"),
+            "fingerprint": fingerprint}
+
+
+def _build_checkpoint_policy(path: Path, env: gym.Env, kwargs: dict[str, Any]) -> Policy:
+    _, state = _checkpoint_state(path)
+    backbone = state.get("backbone", "tinyvla")
+    return make_policy(backbone, env, checkpoint=str(path), **kwargs)
+
+
+#: Policy folder kinds, tried in order. VLA-Pro's memory bank adds an entry here.
+FOLDER_KINDS: list[FolderKind] = [
+    FolderKind("checkpoint", _is_checkpoint_folder, check_checkpoint, _build_checkpoint_policy),
+]
+
+
+def _looks_like_path(spec: str) -> bool:
+    return "/" in spec or spec.startswith(".") or spec.startswith("~")
+
+
+def resolve_policy_spec(spec: str, env: gym.Env, **kwargs: Any) -> tuple[Policy, dict[str, Any]]:
+    """Build the policy named by ``spec`` for ``env``; returns ``(policy, policy card)``.
+
+    Raises :class:`~vlapro_bench.policy.UnknownPolicyError` for a name that is not registered
+    and :class:`PolicyMismatchError` for a folder that does not fit the environment.
+    """
+    path = Path(spec).expanduser()
+    card: dict[str, Any] = {"spec": spec, "kwargs": kwargs}
+    if ":" not in spec and spec not in policy_names() and path.is_dir():
+        kind = next((k for k in FOLDER_KINDS if k.detect(path)), None)
+        if kind is None:
+            raise UnknownPolicyError(
+                f"{spec} is a folder but not a policy folder ({', '.join(k.name for k in FOLDER_KINDS)}): "
+                f"a checkpoint folder holds state.json, a training run folder holds checkpoints/.")
+        card.update(kind=kind.name, **kind.check(path, env))
+        policy = kind.build(path, env, kwargs)
+    elif _looks_like_path(spec) and ":" not in spec:
+        raise UnknownPolicyError(f"Policy folder {spec} does not exist.")
+    else:
+        if "checkpoint" in kwargs:  # e.g. --policy tinyvla --policy-arg checkpoint=runs/bell
+            card.update(check_checkpoint(Path(str(kwargs["checkpoint"])).expanduser(), env))
+        policy = make_policy(spec, env, **kwargs)
+        card["kind"] = "module" if ":" in spec else "registry"
+    cls = type(policy)
+    card.update(cls=f"{cls.__module__}.{cls.__qualname__}", privileged=bool(policy.privileged))
+    extra_card = getattr(policy, "policy_card", None)
+    if callable(extra_card):
+        card["card"] = json.loads(json.dumps(extra_card()))  # must be JSON; fails loudly if not
+    return policy, card

@@ -1,0 +1,316 @@
+"""Reports over evaluation runs: Markdown, CSV and LaTeX tables, figures, a terminal summary.
+
+Runs are results folders of ``vlapro-bench eval``. All runs of one report must share a protocol
+hash; comparisons against ``--baseline`` are paired over the (task, seed) episodes both runs
+played. Tables follow the paper's layout (base, method, relative gain per task, then the
+average), with intervals: Wilson 95% per task, stratified bootstrap for averages, paired
+bootstrap for gains, and an exact McNemar p-value per comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from vlapro_bench.evaluation.manifest import MANIFEST_FILE, ProtocolMismatchError, read_manifest
+from vlapro_bench.evaluation.records import read_records
+from vlapro_bench.evaluation.stats import (
+    DEFAULT_RESAMPLES,
+    Interval,
+    PairedComparison,
+    bootstrap_average,
+    paired_comparison,
+    wilson_interval,
+)
+
+AVERAGE = "average"
+PRIVILEGED_MARK = "†"
+PRIVILEGED_NOTE = (f"{PRIVILEGED_MARK} privileged: the policy reads simulator state a deployed robot would not have "
+                   f"(e.g. the scripted expert); it is a reference, not a competitor.")
+
+
+@dataclass
+class RunData:
+    """One results folder, loaded: its manifest and one row per (task, seed)."""
+
+    folder: Path
+    manifest: dict
+    episodes: pd.DataFrame  # columns task, seed, success
+
+    @property
+    def label(self) -> str:
+        return str(self.manifest.get("label") or self.manifest["identity"]["policy"])
+
+    @property
+    def privileged(self) -> bool:
+        return bool(self.manifest.get("privileged"))
+
+    @property
+    def display(self) -> str:
+        return self.label + (PRIVILEGED_MARK if self.privileged else "")
+
+    @property
+    def protocol_hash(self) -> str:
+        return str(self.manifest["protocol_hash"])
+
+    @property
+    def tasks(self) -> list[str]:
+        return sorted(self.episodes["task"].unique())
+
+
+def load_run(folder: str | Path) -> RunData:
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise FileNotFoundError(f"{folder} is not an evaluation results folder (no {MANIFEST_FILE}); "
+                                f"make one with `vlapro-bench eval --out {folder} ...`")
+    records = read_records(folder, manifest["protocol_hash"])
+    if not records:
+        raise ValueError(f"{folder} holds no finished episodes yet")
+    rows = [{"task": r.task, "seed": r.seed, "success": r.success} for r in records]
+    return RunData(folder, manifest, pd.DataFrame(rows).sort_values(["task", "seed"], ignore_index=True))
+
+
+def check_same_protocol(runs: Sequence[RunData]) -> None:
+    hashes = {run.protocol_hash for run in runs}
+    if len(hashes) > 1:
+        listing = "; ".join(f"{run.folder}: {run.manifest['protocol']['name']} {run.protocol_hash[:12]}"
+                            for run in runs)
+        raise ProtocolMismatchError(f"Runs of different protocols cannot be compared ({listing}). "
+                                    f"Re-evaluate them under one protocol.")
+
+
+def task_rates(run: RunData, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> pd.DataFrame:
+    """Per task: successes, episodes, rate and Wilson interval; then the average (bootstrap)."""
+    rows = []
+    counts = []
+    for task, group in run.episodes.groupby("task", sort=True):
+        k, n = int(group["success"].sum()), len(group)
+        ci = wilson_interval(k, n)
+        counts.append((k, n))
+        rows.append({"task": task, "successes": k, "episodes": n, "rate": ci.estimate, "low": ci.low,
+                     "high": ci.high})
+    avg = bootstrap_average(counts, resamples=resamples, seed=seed)
+    rows.append({"task": AVERAGE, "successes": sum(k for k, _ in counts), "episodes": sum(n for _, n in counts),
+                 "rate": avg.estimate, "low": avg.low, "high": avg.high})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Comparison:
+    """A method run against the baseline: one paired comparison per task, one over all tasks."""
+
+    base: RunData
+    method: RunData
+    per_task: dict[str, PairedComparison]
+    overall: PairedComparison
+    notes: list[str] = field(default_factory=list)
+
+
+def compare(base: RunData, method: RunData, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Comparison:
+    merged = base.episodes.merge(method.episodes, on=["task", "seed"], suffixes=("_a", "_b"))
+    if merged.empty:
+        raise ValueError(f"{base.folder} and {method.folder} share no (task, seed) episodes to compare")
+    pairs = {task: (g["success_a"].to_numpy(), g["success_b"].to_numpy()) for task, g in merged.groupby("task")}
+    notes = []
+    for run in (base, method):
+        unpaired = len(run.episodes) - len(merged)
+        if unpaired:
+            notes.append(f"{run.display}: {unpaired} episodes without a partner in the other run are left out "
+                         f"of the comparison")
+    per_task = {task: paired_comparison({task: pair}, resamples, seed=seed) for task, pair in pairs.items()}
+    return Comparison(base, method, per_task, paired_comparison(pairs, resamples, seed=seed), notes)
+
+
+# -- formatting -------------------------------------------------------------------------------
+def pct(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{100 * value:.1f}"
+
+
+def fmt_interval(ci: Interval | tuple[float, float, float], signed: bool = False) -> str:
+    est, low, high = (ci.estimate, ci.low, ci.high) if isinstance(ci, Interval) else ci
+    if math.isnan(est):
+        return "n/a"
+
+    def one(v: float) -> str:
+        if math.isinf(v):
+            return "+∞" if v > 0 else "-∞"
+        return f"{100 * v:+.1f}" if signed else f"{100 * v:.1f}"
+
+    return f"{one(est)} [{one(low)}, {one(high)}]"
+
+
+def _rate_cell(rates: pd.DataFrame, task: str) -> str:
+    row = rates[rates["task"] == task]
+    if row.empty:
+        return "-"
+    r = row.iloc[0]
+    return fmt_interval((r["rate"], r["low"], r["high"]))
+
+
+def _gain_cell(comparison: Comparison | None, task: str) -> str:
+    if comparison is None:
+        return "-"
+    result = comparison.overall if task == AVERAGE else comparison.per_task.get(task)
+    if result is None:
+        return "-"
+    if math.isnan(result.relative.estimate):
+        return "n/a (base 0%)"
+    return fmt_interval(result.relative, signed=True) + " %"
+
+
+@dataclass
+class Report:
+    runs: list[RunData]
+    baseline: RunData | None
+    rates: dict[str, pd.DataFrame]  # by run folder
+    comparisons: list[Comparison]
+
+    @property
+    def tasks(self) -> list[str]:
+        return sorted(set().union(*(run.tasks for run in self.runs)))
+
+    def table(self) -> pd.DataFrame:
+        """The paper-style wide table (strings): Task | run SR [CI] ... | gain vs baseline ..."""
+        comparisons = {str(c.method.folder): c for c in self.comparisons}
+        rows = []
+        for task in [*self.tasks, AVERAGE]:
+            row = {"Task": task}
+            for run in self.runs:
+                row[f"{run.display} SR % [95% CI]"] = _rate_cell(self.rates[str(run.folder)], task)
+                if self.baseline is not None and run is not self.baseline:
+                    row[f"{run.display} gain vs {self.baseline.display} % [95% CI]"] = _gain_cell(
+                        comparisons.get(str(run.folder)), task)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def long_rates(self) -> pd.DataFrame:
+        frames = []
+        for run in self.runs:
+            frame = self.rates[str(run.folder)].copy()
+            frame.insert(0, "run", run.label)
+            frame.insert(1, "privileged", run.privileged)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def long_comparisons(self) -> pd.DataFrame:
+        rows = []
+        for c in self.comparisons:
+            for task, result in [*sorted(c.per_task.items()), (AVERAGE, c.overall)]:
+                rows.append({"base": c.base.label, "method": c.method.label, "task": task, "pairs": result.pairs,
+                             "base_rate": result.base, "method_rate": result.method,
+                             "difference": result.difference.estimate, "difference_low": result.difference.low,
+                             "difference_high": result.difference.high, "relative": result.relative.estimate,
+                             "relative_low": result.relative.low, "relative_high": result.relative.high,
+                             "base_only": result.base_only, "method_only": result.method_only,
+                             "mcnemar_p": result.p_value})
+        return pd.DataFrame(rows)
+
+    def notes(self) -> list[str]:
+        protocol = self.runs[0].manifest["protocol"]
+        out = [f"Protocol {protocol['name']} (hash {self.runs[0].protocol_hash[:12]}): "
+               f"{protocol['episodes_per_task']} episodes per task, seeds from {protocol['seed_start']}, "
+               f"expert filter {'on' if protocol['expert_filter'] else 'off'}, "
+               f"{protocol['instruction_pool']} instructions."]
+        for run in self.runs:
+            counts = run.episodes.groupby("task").size()
+            if counts.min() < protocol["episodes_per_task"]:
+                played = str(counts.min()) if counts.min() == counts.max() else f"{counts.min()}-{counts.max()}"
+                out.append(f"{run.display} is partial: {played} of {protocol['episodes_per_task']} protocol "
+                           f"episodes per task.")
+        if len({tuple(run.tasks) for run in self.runs}) > 1:
+            out.append("The runs cover different tasks: each run's average is over its own tasks; gains use the "
+                       "tasks both runs played.")
+        for c in self.comparisons:
+            out.append(f"{c.method.display} vs {c.base.display}: {c.overall.pairs} paired episodes; absolute "
+                       f"difference {fmt_interval(c.overall.difference, signed=True)} points; exact McNemar "
+                       f"p = {c.overall.p_value:.3g} ({c.overall.method_only} pairs only the method solved, "
+                       f"{c.overall.base_only} only the base).")
+            out += c.notes
+        if any(run.privileged for run in self.runs):
+            out.append(PRIVILEGED_NOTE)
+        out.append("Intervals: Wilson 95% per task; stratified bootstrap 95% for averages (mean of per-task rates); "
+                   "paired bootstrap 95% for gains.")
+        return out
+
+
+def build_report(runs: Sequence[str | Path], baseline: str | Path | None = None,
+                 resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Report:
+    folders = [Path(p) for p in runs]
+    if baseline is not None and Path(baseline) not in folders:
+        folders.insert(0, Path(baseline))
+    if not folders:
+        raise ValueError("report needs at least one run folder")
+    loaded = [load_run(folder) for folder in dict.fromkeys(folders)]
+    check_same_protocol(loaded)
+    base = next((run for run in loaded if run.folder == Path(baseline)), None) if baseline is not None else None
+    if base is not None:  # the baseline's column comes first, as in the paper
+        loaded = [base, *[run for run in loaded if run is not base]]
+    rates = {str(run.folder): task_rates(run, resamples, seed) for run in loaded}
+    comparisons = [compare(base, run, resamples, seed) for run in loaded if base is not None and run is not base]
+    return Report(loaded, base, rates, comparisons)
+
+
+# -- writers ----------------------------------------------------------------------------------
+def to_markdown(table: pd.DataFrame) -> str:
+    header = "| " + " | ".join(table.columns) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                  "†": r"$^\dagger$", "∞": r"$\infty$"}
+_LATEX_PATTERN = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIAL))
+
+
+def _latex_escape(text: str) -> str:
+    """One pass, so replacements are never escaped again."""
+    return _LATEX_PATTERN.sub(lambda m: _LATEX_SPECIAL[m.group(0)], text)
+
+
+def to_latex(table: pd.DataFrame, caption: str) -> str:
+    """A booktabs table (``\\usepackage{booktabs}``) with the average row set off by a rule."""
+    cols = "l" + "c" * (len(table.columns) - 1)
+    lines = [r"\begin{table}[t]", r"\centering", r"\small", rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
+             " & ".join(_latex_escape(str(c)) for c in table.columns) + r" \\", r"\midrule"]
+    for row in table.itertuples(index=False):
+        if row[0] == AVERAGE:
+            lines.append(r"\midrule")
+        lines.append(" & ".join(_latex_escape(str(v)) for v in row) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex_escape(caption)}}}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: Report, out: str | Path) -> list[Path]:
+    """Write report.md, report.tex, success_rates.csv, comparisons.csv and the figures into ``out``."""
+    from vlapro_bench.evaluation.figures import plot_relative_improvement, plot_success_rates  # noqa: PLC0415
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = report.table()
+    notes = report.notes()
+    written = []
+    md = ["# Evaluation report", "", to_markdown(table), "", *[f"- {note}" for note in notes], ""]
+    figures = [plot_success_rates(report, out / "success_per_task.png")]
+    if report.comparisons:
+        figures.append(plot_relative_improvement(report, out / "relative_improvement.png"))
+    md += [f"![{path.stem}]({path.name})" for path in figures]
+    (out / "report.md").write_text("\n".join(md) + "\n")
+    (out / "report.tex").write_text(to_latex(table, " ".join(notes)))
+    report.long_rates().to_csv(out / "success_rates.csv", index=False)
+    written += [out / "report.md", out / "report.tex", out / "success_rates.csv"]
+    if report.comparisons:
+        report.long_comparisons().to_csv(out / "comparisons.csv", index=False)
+        written.append(out / "comparisons.csv")
+    return written + figures
+
+
+def terminal_summary(report: Report) -> str:
+    return "\n".join([to_markdown(report.table()), "", *report.notes()])

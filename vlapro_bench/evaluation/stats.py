@@ -1,0 +1,153 @@
+"""Uncertainty for success rates: Wilson intervals, bootstrap intervals, paired comparisons.
+
+- One task: Wilson score interval (good coverage even at 0/n and n/n, where the normal
+  approximation collapses to a zero-width interval).
+- A split average (the mean of per-task rates, every task weighted equally, as the paper's
+  tables): stratified bootstrap, resampling episodes within each task. Resampling n Bernoulli
+  outcomes with replacement gives a Binomial(n, k/n) count, so we draw that directly.
+- Two runs on the same (task, seed) pairs: paired stratified bootstrap of the absolute
+  difference and of the relative improvement ``(SR_b - SR_a) / SR_a``; resampling pairs within
+  a task is a multinomial draw over the four outcome cells (00, 01, 10, 11). The paired test is
+  the exact McNemar test on the discordant pairs.
+
+All bootstraps are seeded, so a report is reproducible to the digit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import binomtest
+
+DEFAULT_RESAMPLES = 10_000
+DEFAULT_CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a two-sided confidence interval (NaN when undefined)."""
+
+    estimate: float
+    low: float
+    high: float
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+
+
+def wilson_interval(successes: int, n: int, confidence: float = DEFAULT_CONFIDENCE) -> Interval:
+    """Wilson score interval for ``successes`` out of ``n`` (no continuity correction)."""
+    _check_confidence(confidence)
+    if n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n and n >= 1, got {successes}/{n}")
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return Interval(successes / n, float(ci.low), float(ci.high))
+
+
+def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Equal-tailed percentile interval; no interpolation when samples hold infinities."""
+    alpha = 1.0 - confidence
+    method = "linear" if np.all(np.isfinite(samples)) else "inverted_cdf"
+    low, high = np.quantile(samples, [alpha / 2, 1 - alpha / 2], method=method)
+    return float(low), float(high)
+
+
+def bootstrap_average(counts: Sequence[tuple[int, int]], resamples: int = DEFAULT_RESAMPLES,
+                      confidence: float = DEFAULT_CONFIDENCE, seed: int = 0) -> Interval:
+    """Mean of per-task success rates with a stratified bootstrap interval.
+
+    ``counts``: ``(successes, episodes)`` per task. A task at 0/n or n/n contributes no
+    resampling variance (the bootstrap's known blind spot there; Wilson intervals per task
+    remain honest about it).
+    """
+    _check_confidence(confidence)
+    if not counts:
+        raise ValueError("bootstrap_average needs at least one task")
+    rng = np.random.default_rng(seed)
+    rates = np.array([k / n for k, n in counts], dtype=float)
+    draws = np.empty((len(counts), resamples))
+    for i, (k, n) in enumerate(counts):
+        if n < 1 or not 0 <= k <= n:
+            raise ValueError(f"need 0 <= successes <= episodes and episodes >= 1, got {k}/{n}")
+        draws[i] = rng.binomial(n, k / n, size=resamples) / n
+    low, high = percentile_interval(draws.mean(axis=0), confidence)
+    return Interval(float(rates.mean()), low, high)
+
+
+def mcnemar_exact(base_only: int, method_only: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant pair counts."""
+    discordant = base_only + method_only
+    if discordant == 0:
+        return 1.0
+    return float(binomtest(method_only, discordant, 0.5).pvalue)
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Method (b) against base (a) on the same (task, seed) pairs; rates are task averages."""
+
+    tasks: int
+    pairs: int
+    base: float
+    method: float
+    difference: Interval  # SR_b - SR_a
+    relative: Interval  # (SR_b - SR_a) / SR_a; NaN when SR_a == 0
+    base_only: int  # pairs the base solved and the method did not
+    method_only: int  # pairs the method solved and the base did not
+    p_value: float  # exact McNemar test on the discordant pairs
+
+
+def _relative(diff: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """diff / base with x/0 = +-inf and 0/0 = 0 (no change from nothing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = diff / base
+    out[(base == 0) & (diff == 0)] = 0.0
+    return out
+
+
+def paired_comparison(pairs: Mapping[str, tuple[Sequence[bool], Sequence[bool]]],
+                      resamples: int = DEFAULT_RESAMPLES, confidence: float = DEFAULT_CONFIDENCE,
+                      seed: int = 0) -> PairedComparison:
+    """Compare paired outcomes: ``pairs[task] = (base successes, method successes)``, aligned by seed."""
+    _check_confidence(confidence)
+    if not pairs:
+        raise ValueError("paired_comparison needs at least one task with paired episodes")
+    rng = np.random.default_rng(seed)
+    base_draws = np.zeros(resamples)
+    method_draws = np.zeros(resamples)
+    base_rates, method_rates = [], []
+    base_only = method_only = total = 0
+    for task, (a_seq, b_seq) in pairs.items():
+        a, b = np.asarray(a_seq, dtype=bool), np.asarray(b_seq, dtype=bool)
+        if a.shape != b.shape or a.ndim != 1 or a.size == 0:
+            raise ValueError(f"{task}: base and method outcomes must be equal-length, non-empty 1-d sequences")
+        n = a.size
+        cells = np.array([np.sum(~a & ~b), np.sum(~a & b), np.sum(a & ~b), np.sum(a & b)])  # 00, 01, 10, 11
+        draw = rng.multinomial(n, cells / n, size=resamples)
+        base_draws += (draw[:, 2] + draw[:, 3]) / n
+        method_draws += (draw[:, 1] + draw[:, 3]) / n
+        base_rates.append(a.mean())
+        method_rates.append(b.mean())
+        base_only += int(cells[2])
+        method_only += int(cells[1])
+        total += n
+    k = len(pairs)
+    base_draws /= k
+    method_draws /= k
+    base, method = float(np.mean(base_rates)), float(np.mean(method_rates))
+    diff = Interval(method - base, *percentile_interval(method_draws - base_draws, confidence))
+    if base > 0:
+        rel = Interval((method - base) / base, *percentile_interval(_relative(method_draws - base_draws, base_draws),
+                                                                     confidence))
+    else:
+        rel = Interval(math.nan, math.nan, math.nan)
+    return PairedComparison(k, total, base, method, diff, rel, base_only, method_only,
+                            mcnemar_exact(base_only, method_only))
