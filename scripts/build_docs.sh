@@ -13,5 +13,9 @@ fi
 export MUJOCO_GL="${MUJOCO_GL:-egl}"
 # MkDocs 1.x plugins print a banner about MkDocs 2; it is noise in CI logs.
 export NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true
+# mkdocstrings drops search paths that do not exist when the config loads, before the hook
+# (docs/_gen/source_tree.py) links the source tree there; on a fresh checkout it would then
+# read the installed package, where vlapro_bench.policies is not a folder. Create it first.
+mkdir -p build/docs-src
 "$PY" -m mkdocs build --strict "$@"
 "$PY" docs/_gen/check_site.py build/site
