@@ -11,7 +11,7 @@ def test_help_lists_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     for command in ("list", "render", "expert", "baselines", "rollout", "collect", "train", "eval", "report",
-                    "memory", "leaderboard"):
+                    "reproduce", "memory", "leaderboard"):
         assert command in result.output
 
 

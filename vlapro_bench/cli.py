@@ -12,6 +12,7 @@ from tqdm import tqdm
 from vlapro_bench.evaluation.cli import eval_command, report_command
 from vlapro_bench.leaderboard.cli import leaderboard_app
 from vlapro_bench.memory.cli import memory_app
+from vlapro_bench.reproduce.cli import reproduce_command
 
 app = typer.Typer(
     help="vlapro-bench: cross-task transfer benchmark for vision-language-action policies.",
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.command("eval")(eval_command)
 app.command("report")(report_command)
+app.command("reproduce")(reproduce_command)
 app.add_typer(memory_app, name="memory")
 app.add_typer(leaderboard_app, name="leaderboard")
 

@@ -1,0 +1,51 @@
+"""``vlapro-bench reproduce``: the paper's experiment in one command (registered by the main CLI).
+
+The main CLI registers it with ``app.command("reproduce")(reproduce_command)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def reproduce_command(
+    suite: Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")] = "robotwin",
+    profile: Annotated[str, typer.Option(
+        help="small (2-core CPU, within an hour), full (GPU), or a path to a profile JSON file.")] = "small",
+    out: Annotated[Path | None, typer.Option(
+        help="Reproduction folder; re-running the same command skips finished stages and resumes the "
+             "interrupted one. Default: runs/reproduce-<suite>-<profile>.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Parallel evaluation workers (default: the profile's).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars with ETA inside each stage.")] = True,
+) -> None:
+    """Collect demos, train the backbone, build the memory bank, evaluate plain vs memory (k = 1, 2, 3) on
+    the unseen tasks with the same seeds, and print our table beside the paper's."""
+    from vlapro_bench.reproduce.pipeline import run_reproduction  # noqa: PLC0415
+    from vlapro_bench.reproduce.profile import ProfileError, load_profile  # noqa: PLC0415
+
+    if workers is not None and workers < 1:
+        raise typer.BadParameter("must be >= 1", param_hint="--workers")
+    try:
+        loaded = load_profile(profile, suite)
+    except ProfileError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--profile") from None
+    folder = out or Path("runs") / f"reproduce-{suite}-{Path(profile).stem.removeprefix('reproduce_')}"
+    try:
+        run_reproduction(loaded, folder, workers=workers, progress=progress, echo=typer.echo)
+    except (ValueError, FileExistsError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _standalone_app() -> typer.Typer:
+    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
+    app.command("reproduce")(reproduce_command)
+    app.command("noop", hidden=True)(lambda: None)  # keeps "reproduce" a sub-command, as in the main CLI
+    return app
+
+
+if __name__ == "__main__":
+    _standalone_app()()
