@@ -12,10 +12,12 @@ from vlapro_bench.memory.state import (
     InteractionHistory,
     QueryEncoder,
     StateProjection,
+    as_two_arm_pose,
     canonical_quaternion,
     history_window,
     oracle_fields,
     phase_keys,
+    pose_fields,
     visible_fields,
 )
 from vlapro_bench.policies.lerobot_bridge import LeRobotBackbone
@@ -208,3 +210,23 @@ def test_lerobot_bridge_visual_features_are_pooled_images_untouched_by_adapters(
     fusion = FusedLoRA(bridge, AdapterTable.from_adapters(["a"], [adapter]), 1, 1.0)
     with fusion.applied(torch.tensor([0]), torch.tensor([1.0])):
         assert torch.equal(bridge.visual_features({"images": images}), features)
+
+
+def test_single_arm_poses_fill_the_first_arm_block():
+    """RLBench's 8-d ee_pose and 8-d actions give the same field widths as RoboTwin's 16-d ones."""
+    rng = np.random.default_rng(0)
+    ee = rng.normal(size=(20, 8)).astype(np.float32)
+    actions = rng.uniform(0, 0.04, size=(20, 8)).astype(np.float32)
+    padded = as_two_arm_pose(ee)
+    assert padded.shape == (20, 16) and np.array_equal(padded[:, :8], ee) and not padded[:, 8:].any()
+    ee_prev, steps, grip = history_window(ee, actions, np.arange(20), window=5)
+    assert ee_prev.shape == (20, 16) and grip.shape == (20, 2)
+    assert np.allclose(grip[10, 0], actions[5:10, 7].mean()) and grip[10, 1] == 0.0
+    orientation, target = pose_fields(ee, ee_prev[:, :8], steps, grip)
+    assert orientation.shape == (20, 10) and target.shape == (20, 14)
+    history = InteractionHistory(action_dim=8)
+    history.record(ee[0], actions[:4])
+    prev, n, cmd = history.window(ee[4])
+    assert prev.shape == (1, 16) and n.tolist() == [4] and np.allclose(cmd[0], [actions[:4, 7].mean(), 0.0])
+    with pytest.raises(ValueError, match="8 .one arm. or 16"):
+        as_two_arm_pose(np.zeros((1, 7)))

@@ -65,9 +65,31 @@ PRIVILEGED_VARIANTS = frozenset({"oracle"})
 TextEmbedder = Callable[[Sequence[str]], torch.Tensor]
 
 
-def gripper_action_indices(action_dim: int) -> tuple[int, int] | None:
-    """Where the two gripper commands sit in an action: qpos control (14-d) or ee control (16-d)."""
-    return {14: (6, 13), 16: (7, 15)}.get(int(action_dim))
+def gripper_action_indices(action_dim: int) -> tuple[int, ...] | None:
+    """Where the gripper commands sit in an action: RoboTwin qpos (14-d) or ee (16-d) control,
+    RLBench's single-arm 8-d modes (joint_delta, joint_position, ee_pose: gripper last)."""
+    return {14: (6, 13), 16: (7, 15), 8: (7,)}.get(int(action_dim))
+
+
+def as_two_arm_pose(ee_pose: np.ndarray) -> np.ndarray:
+    """``ee_pose`` rows as the two-arm layout ``[xyz, wxyz, gripper] x 2`` (N, 16).
+
+    The fields have fixed widths so banks of either suite share one projection layout; a
+    single-arm pose (RLBench's 8-d) fills the first arm's block and leaves the second at zero.
+    """
+    ee_pose = np.asarray(ee_pose, dtype=np.float32)
+    if ee_pose.shape[-1] == 16:
+        return ee_pose
+    if ee_pose.shape[-1] != 8:
+        raise ValueError(f"ee_pose rows must be 8 (one arm) or 16 (two arms) wide, got {ee_pose.shape[-1]}")
+    return np.concatenate([ee_pose, np.zeros_like(ee_pose)], axis=-1)
+
+
+def _two_grippers(commands: np.ndarray) -> np.ndarray:
+    """Gripper command columns (N, 1 or 2) padded to two arms (N, 2)."""
+    if commands.shape[1] == 2:
+        return commands
+    return np.concatenate([commands, np.zeros_like(commands)], axis=1)
 
 
 def canonical_quaternion(q: np.ndarray) -> np.ndarray:
@@ -85,7 +107,7 @@ def pose_fields(ee_now: np.ndarray, ee_prev: np.ndarray, steps: np.ndarray,
     gripper command over those steps (N, 2). numpy, because online these are single 16-number
     rows, for which a torch call costs more than the arithmetic.
     """
-    ee_now, ee_prev = np.asarray(ee_now, dtype=np.float32), np.asarray(ee_prev, dtype=np.float32)
+    ee_now, ee_prev = as_two_arm_pose(ee_now), as_two_arm_pose(ee_prev)
     steps = np.asarray(steps)
     orientation = np.concatenate([canonical_quaternion(ee_now[:, 3:7]), canonical_quaternion(ee_now[:, 11:15]),
                                   ee_now[:, 7:8], ee_now[:, 15:16]], axis=1)
@@ -114,12 +136,13 @@ def history_window(ee_pose: np.ndarray, actions: np.ndarray, frames: np.ndarray,
     measured opening stands in for the command).
     """
     frames = np.asarray(frames, dtype=np.int64)
+    ee_pose = as_two_arm_pose(ee_pose)
     steps = np.minimum(frames, window)
     ee_prev = ee_pose[frames - steps]
     grip = gripper_action_indices(actions.shape[1])
     grip_cmd = np.stack([ee_pose[frames, 7], ee_pose[frames, 15]], axis=1)
     if grip is not None:
-        cumulative = np.concatenate([np.zeros((1, 2)), np.cumsum(actions[:, list(grip)], axis=0)])
+        cumulative = np.concatenate([np.zeros((1, 2)), np.cumsum(_two_grippers(actions[:, list(grip)]), axis=0)])
         sums = cumulative[frames] - cumulative[frames - steps]
         has = steps > 0
         grip_cmd[has] = sums[has] / steps[has, None]
@@ -314,16 +337,16 @@ class InteractionHistory:
 
     def window(self, ee_now: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(ee_prev (1, 16), steps (1,), grip_cmd (1, 2))`` for the current chunk, as :func:`history_window`."""
-        ee_now = np.asarray(ee_now, dtype=np.float32).reshape(1, 16)
+        ee_now = as_two_arm_pose(np.asarray(ee_now, dtype=np.float32).reshape(1, -1))
         if self.prev_ee is None or self.last_chunk is None or len(self.last_chunk) == 0:
             return ee_now, np.zeros(1, dtype=np.int64), ee_now[:, [7, 15]]
         grip_cmd = ee_now[:, [7, 15]]
         if self.grip is not None:
-            grip_cmd = self.last_chunk[:, list(self.grip)].mean(axis=0, keepdims=True).astype(np.float32)
+            grip_cmd = _two_grippers(self.last_chunk[:, list(self.grip)]).mean(axis=0, keepdims=True).astype(np.float32)
         return self.prev_ee[None], np.array([len(self.last_chunk)], dtype=np.int64), grip_cmd
 
     def record(self, ee_at_chunk_start: np.ndarray, executed: np.ndarray) -> None:
-        self.prev_ee = np.asarray(ee_at_chunk_start, dtype=np.float32).reshape(16).copy()
+        self.prev_ee = as_two_arm_pose(np.asarray(ee_at_chunk_start, dtype=np.float32).reshape(-1)).copy()
         self.last_chunk = np.asarray(executed, dtype=np.float32)
 
 
