@@ -9,6 +9,8 @@ from typing import Any
 import gymnasium as gym
 
 BACKENDS = ("mujoco", "robotwin", "rlbench")
+
+
 def make_env(tasks: str | Sequence[str], suite: str = "robotwin", backend: str = "mujoco", **kwargs: Any) -> gym.Env:
     """Build an environment for ``tasks`` on ``backend`` (the ``entry_point`` of every id)."""
     if backend not in BACKENDS:
