@@ -258,18 +258,7 @@ class FrankaRobot(RobotModel):
     def arm_indices(self, model: mujoco.MjModel, arm: str) -> ArmIndices:
         if arm != ARM:
             raise KeyError(f"The Panda has one arm, {ARM!r}; got {arm!r}")
-        joints = [model.joint(j) for j in JOINT_NAMES]
-        fingers = [model.joint(j) for j in FINGER_JOINTS]
-        by_joint = {int(model.actuator_trnid[a, 0]): a for a in range(model.nu)}
-        return ArmIndices(
-            qpos=np.array([int(j.qposadr[0]) for j in joints]),
-            qvel=np.array([int(j.dofadr[0]) for j in joints]),
-            finger_qpos=np.array([int(f.qposadr[0]) for f in fingers]),
-            arm_actuators=np.array([by_joint[j.id] for j in joints]),
-            finger_actuators=np.array([by_joint[f.id] for f in fingers]),
-            tcp_site=model.site(f"{ARM}_tcp").id,
-            gripper_body=model.body(HAND_BODY).id,
-        )
+        return ArmIndices.lookup(model, JOINT_NAMES, FINGER_JOINTS, f"{ARM}_tcp", HAND_BODY)
 
     def finger_bodies(self, arm: str) -> tuple[str, str]:
         return FINGER_BODIES

@@ -104,18 +104,9 @@ def load_robot_spec() -> mujoco.MjSpec:
 def arm_indices(model: mujoco.MjModel, arm: str) -> ArmIndices:
     """Look up the addresses of one arm's joints, actuators and TCP site in a compiled model."""
     prefix = f"vx300s_{arm}/"
-    joints = [model.joint(prefix + j) for j in ARM_JOINTS]
-    fingers = [model.joint(prefix + "left_finger"), model.joint(prefix + "right_finger")]
-    by_joint = {int(model.actuator_trnid[a, 0]): a for a in range(model.nu)}
-    return ArmIndices(
-        qpos=np.array([int(j.qposadr[0]) for j in joints]),
-        qvel=np.array([int(j.dofadr[0]) for j in joints]),
-        finger_qpos=np.array([int(f.qposadr[0]) for f in fingers]),
-        arm_actuators=np.array([by_joint[j.id] for j in joints]),
-        finger_actuators=np.array([by_joint[f.id] for f in fingers]),
-        tcp_site=model.site(f"{arm}_tcp").id,
-        gripper_body=model.body(prefix + "gripper_link").id,
-    )
+    return ArmIndices.lookup(model, [prefix + j for j in ARM_JOINTS],
+                             [prefix + "left_finger", prefix + "right_finger"], f"{arm}_tcp",
+                             prefix + "gripper_link")
 
 
 def gripper_to_finger(opening: float) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -34,6 +35,23 @@ class ArmIndices:
     finger_actuators: np.ndarray  # 2 actuator ids
     tcp_site: int
     gripper_body: int
+
+    @classmethod
+    def lookup(cls, model: mujoco.MjModel, joints: Sequence[str], fingers: Sequence[str], tcp_site: str,
+               gripper_body: str) -> ArmIndices:
+        """Resolve joint, finger, site and body names to addresses; actuators are found by the joint they drive."""
+        arm = [model.joint(j) for j in joints]
+        finger = [model.joint(f) for f in fingers]
+        by_joint = {int(model.actuator_trnid[a, 0]): a for a in range(model.nu)}
+        return cls(
+            qpos=np.array([int(j.qposadr[0]) for j in arm]),
+            qvel=np.array([int(j.dofadr[0]) for j in arm]),
+            finger_qpos=np.array([int(f.qposadr[0]) for f in finger]),
+            arm_actuators=np.array([by_joint[j.id] for j in arm]),
+            finger_actuators=np.array([by_joint[f.id] for f in finger]),
+            tcp_site=model.site(tcp_site).id,
+            gripper_body=model.body(gripper_body).id,
+        )
 
 
 class RobotModel(ABC):
