@@ -57,6 +57,22 @@ def check_camera_size(camera_size: tuple[int, int] | int) -> tuple[int, int]:
     return size
 
 
+def check_cameras(cameras: Sequence[str] | None, available: Sequence[str]) -> tuple[str, ...]:
+    """The requested cameras (all of ``available`` when None), refusing unknown names and an empty list."""
+    chosen = tuple(available if cameras is None else cameras)
+    unknown = set(chosen) - set(available)
+    if unknown or not chosen:
+        raise ValueError(f"Unknown cameras {sorted(unknown)}; choose from {list(available)}")
+    return chosen
+
+
+def check_step_limit(max_episode_steps: int | None) -> int | None:
+    """An optional step-limit override must be positive."""
+    if max_episode_steps is not None and max_episode_steps <= 0:
+        raise ValueError(f"max_episode_steps must be positive, got {max_episode_steps}")
+    return max_episode_steps
+
+
 def instruction_text(text: str) -> str:
     """An upstream instruction made valid for our ``Text`` space, meaning unchanged.
 

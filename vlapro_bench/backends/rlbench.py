@@ -41,7 +41,9 @@ from vlapro_bench.backends.common import (
     UPSTREAM_OBS_MODES,
     UpstreamTask,
     check_camera_size,
+    check_cameras,
     check_choice,
+    check_step_limit,
     observation_space,
     suite_spec,
     validate_action,
@@ -170,12 +172,8 @@ class RLBenchEnv(gym.Env):
         check_choice("instruction_pool", instruction_pool, ("seen",))
         check_choice("image_fit", image_fit, FIT_MODES)
         check_choice("render_mode", render_mode, (None, "rgb_array"))
-        self.cameras = tuple(rl.RLBENCH_CAMERAS if cameras is None else cameras)
-        unknown = set(self.cameras) - set(rl.RLBENCH_CAMERAS)
-        if unknown or not self.cameras:
-            raise ValueError(f"Unknown cameras {sorted(unknown)}; choose from {list(rl.RLBENCH_CAMERAS)}")
-        if max_episode_steps is not None and max_episode_steps <= 0:
-            raise ValueError(f"max_episode_steps must be positive, got {max_episode_steps}")
+        self.cameras = check_cameras(cameras, rl.RLBENCH_CAMERAS)
+        check_step_limit(max_episode_steps)
         self.specs = {name: suite_spec("rlbench", name) for name in names}
         self.task_names, self.task_classes = names, dict(task_classes)
         self.environment, self.invalid_action_error = environment, invalid_action_error

@@ -43,7 +43,9 @@ from vlapro_bench.backends.common import (
     UPSTREAM_OBS_MODES,
     UpstreamTask,
     check_camera_size,
+    check_cameras,
     check_choice,
+    check_step_limit,
     observation_space,
     suite_spec,
     validate_action,
@@ -111,12 +113,8 @@ class RoboTwinEnv(gym.Env):
         check_choice("instruction_pool", instruction_pool, INSTRUCTION_POOLS)
         check_choice("image_fit", image_fit, FIT_MODES)
         check_choice("render_mode", render_mode, (None, "rgb_array"))
-        self.cameras = tuple(rt.ROBOTWIN_CAMERAS if cameras is None else cameras)
-        unknown = set(self.cameras) - set(rt.ROBOTWIN_CAMERAS)
-        if unknown or not self.cameras:
-            raise ValueError(f"Unknown cameras {sorted(unknown)}; choose from {list(rt.ROBOTWIN_CAMERAS)}")
-        if max_episode_steps is not None and max_episode_steps <= 0:
-            raise ValueError(f"max_episode_steps must be positive, got {max_episode_steps}")
+        self.cameras = check_cameras(cameras, rt.ROBOTWIN_CAMERAS)
+        check_step_limit(max_episode_steps)
         self.specs = {name: suite_spec("robotwin", name) for name in names}
         self.task_names = names
         self.upstream = upstream
