@@ -6,11 +6,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import ray
 import torch
+from gated_policy import STALL_VARIABLE  # tests/gated_policy.py
 from typer.testing import CliRunner
 
 from vlapro_bench.backbones import build_backbone
@@ -28,6 +30,8 @@ from vlapro_bench.policy import UnknownPolicyError
 from vlapro_bench.training.checkpoint import save_checkpoint
 
 TASKS = ("click_alarmclock", "turn_switch")
+TESTS_DIR = Path(__file__).parent
+STALLING_POLICY = "gated_policy:make_policy"
 PROTOCOL = load_protocol("robotwin-v0")
 
 
@@ -52,21 +56,28 @@ def jsonl_records(folder) -> list[dict]:
 
 
 def test_sigkilled_evaluation_resumes_to_the_uninterrupted_result(tmp_path, cache_dir):
-    """Kill a 2-worker CLI evaluation (whole process group) once some records exist, add the half
-    line a crash mid-write would leave, re-run: one record per (task, seed), equal to a straight run."""
+    """Kill a 2-worker CLI evaluation (whole process group) mid-run, add the half line a crash
+    mid-write would leave, re-run: one record per (task, seed), equal to a straight run.
+
+    The killed run's policy stalls after a few episodes per worker (tests/gated_policy.py), so the
+    kill lands mid-run however fast or slow the machine is; resumed and straight runs do not stall."""
     episodes = 8
+    stall_after = 3  # per worker process: at most 6 of the 16 episodes finish before the kill
     killed = tmp_path / "killed"
-    command = [sys.executable, "-m", "vlapro_bench.evaluation.cli", "eval", *TASKS, "--policy", "random",
+    command = [sys.executable, "-m", "vlapro_bench.evaluation.cli", "eval", *TASKS, "--policy", STALLING_POLICY,
                "--obs-mode", "state", "--episodes", str(episodes), "--workers", "2", "--out", str(killed),
                "--cache-dir", str(cache_dir), "--no-progress"]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    env = {**os.environ, STALL_VARIABLE: str(stall_after),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                            env=env)
     records = killed / RECORDS_FILE
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if records.exists() and records.read_bytes().count(b"\n") >= 3:
+            if records.exists() and records.read_bytes().count(b"\n") >= stall_after:
                 break
-            time.sleep(0.01)
+            time.sleep(0.05)
         assert proc.poll() is None, f"the evaluation ended before it could be killed: {proc.stderr.read()!r}"
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
@@ -74,13 +85,14 @@ def test_sigkilled_evaluation_resumes_to_the_uninterrupted_result(tmp_path, cach
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     before = records.read_bytes().count(b"\n")
-    assert 3 <= before < episodes * len(TASKS)
+    assert stall_after <= before <= 2 * stall_after
     with open(records, "ab") as fh:
         fh.write(b'{"task": "click_alarmclock", "seed": 1000')  # the torn write of a crash
 
-    resumed = evaluate(settings(episodes=episodes), killed, cache_dir=cache_dir, progress=False)
+    resumed = evaluate(settings(STALLING_POLICY, episodes=episodes), killed, cache_dir=cache_dir, progress=False)
     assert resumed.played_now == episodes * len(TASKS) - before
-    straight = evaluate(settings(episodes=episodes), tmp_path / "straight", cache_dir=cache_dir, progress=False)
+    straight = evaluate(settings(STALLING_POLICY, episodes=episodes), tmp_path / "straight", cache_dir=cache_dir,
+                        progress=False)
     assert straight.played_now == episodes * len(TASKS)
 
     lines = jsonl_records(killed)
