@@ -137,6 +137,10 @@ def test_cli_submit_validate_render_verify(cli, runs, tmp_path):
     assert result.exit_code == 0, result.output
     table = (board / "README.md").read_text()
     assert table.index("Scripted expert †") < table.index("| 1 | Random")
+    produced = table[table.index("### How each entry was produced"):]
+    assert "**Random** (`random`): policy `random` (registry); mujoco backend" in produced
+    assert re.search(r"vlapro-bench [0-9][^ ]*, commit `[0-9a-f]{12}`", produced)
+    assert "Uniform joint targets." in produced
     assert invoke("render", "--leaderboards", root, "--protocol", protocol, "--check").exit_code == 0
     assert invoke("validate", board, "--protocol", protocol).exit_code == 0  # the table belongs in the folder
 

@@ -23,6 +23,7 @@ from vlapro_bench.policies.tinyvla import (
     count_parameters,
     shared_instruction_encoder,
 )
+from vlapro_bench.policies.tinyvla.modeling import SpatialSoftmax
 from vlapro_bench.policies.tinyvla.policy import BackbonePolicy
 
 TINY = dict(
@@ -278,3 +279,37 @@ def test_temporal_ensembling_averages_every_chunk_that_covers_the_step():
     assert chunked.act({}).shape == (3, 2)
     with pytest.raises(ValueError, match="temporal_ensemble"):
         BackbonePolicy(_CountingModel(), temporal_ensemble=-1.0)
+
+
+def test_spatial_softmax_reads_the_position_of_a_peak():
+    layer = SpatialSoftmax(channels=1, keypoints=1, height=6, width=8)
+    with torch.no_grad():
+        layer.heat.weight.fill_(1.0)
+        layer.heat.bias.zero_()
+        layer.log_temperature.fill_(-3.0)  # sharp: the expectation sits on the peak
+    x = torch.zeros(1, 1, 6, 8)
+    x[0, 0, 4, 6] = 5.0
+    kx, ky = layer(x)[0].tolist()
+    assert kx == pytest.approx(-1 + 2 * 6 / 7, abs=1e-3) and ky == pytest.approx(-1 + 2 * 4 / 5, abs=1e-3)
+    # A flat map puts the keypoint in the middle of the image.
+    assert layer(torch.zeros(1, 1, 6, 8))[0].abs().max() < 1e-6
+
+
+def test_keypoint_tokens_one_per_camera_and_reached_by_lora():
+    cfg = TinyVLAConfig(**{**TINY, "keypoints": 5, "keypoint_stage": 1})
+    model = TinyVLA(cfg)
+    batch = random_batch(cfg)
+    h, w = model.feature_hw
+    assert model.encode_observation(batch).shape == (3, 2 + len(cfg.cameras) * (h * w + 1), cfg.d_model)
+    assert model(batch).shape == (3, cfg.chunk_size, cfg.action_dim)
+    assert "keypoint_proj" in TinyVLA.lora_target_names(model)
+    # The keypoints are read from stage 1 (16x16 at 32x32 input) and never reach the retrieval feature.
+    assert model.vision.keypoints.grid.shape == (16 * 16, 2)
+    assert model.visual_features(batch).shape == (3, model.visual_feature_dim)
+    model.compute_loss(batch).backward()
+    assert model.vision.keypoints.heat.weight.grad.abs().sum() > 0
+    assert "vision.keypoints.grid" not in model.state_dict()  # rebuilt from the config, not stored
+    with pytest.raises(ValueError, match="keypoint_stage must be between 1 and 2"):
+        TinyVLAConfig(**{**TINY, "keypoints": 4, "keypoint_stage": 3})
+    with pytest.raises(ValueError, match="keypoints must be >= 0"):
+        TinyVLAConfig(**{**TINY, "keypoints": -1})

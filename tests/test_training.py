@@ -57,6 +57,34 @@ def test_resumed_run_equals_uninterrupted_run(demos, tmp_path):
     assert state["backbone_config"]["chunk_size"] == 4
 
 
+def test_cosine_schedule_with_warmup():
+    cfg = TrainConfig(steps=100, lr=1e-3, lr_schedule="cosine", warmup_steps=10)
+    lrs = [cfg.learning_rate(step) for step in range(100)]
+    assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)  # linear warm-up, then the peak
+    assert lrs[55] == pytest.approx(5e-4)  # half way through the decay
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:], strict=False)) and lrs[-1] < 1e-6
+    assert TrainConfig(steps=5, lr=2e-3).learning_rate(4) == 2e-3  # constant stays the default
+    with pytest.raises(ValueError, match="lr_schedule must be one of"):
+        TrainConfig(lr_schedule="linear")
+    with pytest.raises(ValueError, match="warmup_steps must be in"):
+        TrainConfig(steps=5, warmup_steps=5)
+
+
+def test_cosine_run_resumed_after_a_crash_equals_the_uninterrupted_run(demos, tmp_path):
+    kw = dict(lr_schedule="cosine", warmup_steps=1)
+    straight = train(_config(demos, tmp_path / "a", 4, **kw), progress=False)
+    crashed = train(_config(demos, tmp_path / "b", 4, **kw), progress=False)
+    for path in crashed.iterdir():  # the run died before its last checkpoint was written
+        path.unlink()
+    crashed.rmdir()
+    resumed = train(_config(demos, tmp_path / "b", 4, **kw), progress=False)
+    a, b = load_file(straight / "model.safetensors"), load_file(resumed / "model.safetensors")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+    logged = [json.loads(line)["lr"] for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
+    assert logged == [TrainConfig(steps=4, lr_schedule="cosine", warmup_steps=1).learning_rate(3)]
+
+
 def test_checkpoint_loads_as_policy_for_gym_rollouts(demos, tmp_path):
     train(_config(demos, tmp_path / "run", 2), progress=False)
     env = gym.make("VLAPro-RoboTwin/click_bell-v0", camera_size=(16, 16), max_episode_steps=6)

@@ -42,6 +42,14 @@ class TinyVLAConfig:
         vision_res_stages: how many of the last CNN stages get a residual block (two stride-1 3x3
             convolutions). Depth is added only at low resolution, where it is cheap: on the
             default config each block costs about 10% of CPU training throughput.
+        keypoints: learned spatial-softmax keypoints per camera (0: none). Each is the expected
+            image position of a learned heat map (Levine et al., 2016; robomimic and Diffusion
+            Policy use the same layer); the 2 * ``keypoints`` coordinates of a camera become one
+            extra token. Grid-cell tokens only locate things to a cell (16 px at 96x96, about 20 cm
+            of table for the head camera); keypoints are continuous coordinates, which is what
+            pressing a 2 cm plunger needs.
+        keypoint_stage: which CNN stage (1-based) the keypoint heat maps are computed from; the
+            default 3 reads the 12x12 map at 96x96, finer than the last stage's 6x6.
         d_model: token width of the transformer.
         n_heads: attention heads; must divide ``d_model``.
         n_encoder_layers: transformer encoder layers over the observation tokens.
@@ -62,6 +70,8 @@ class TinyVLAConfig:
     vision_channels: tuple[int, ...] = (32, 64, 96, 128)
     vision_groups: int = 8
     vision_res_stages: int = 2
+    keypoints: int = 0
+    keypoint_stage: int = 3
     d_model: int = 128
     n_heads: int = 4
     n_encoder_layers: int = 2
@@ -102,6 +112,11 @@ class TinyVLAConfig:
         if not 0 <= self.vision_res_stages <= len(self.vision_channels):
             raise ValueError(f"vision_res_stages must be between 0 and {len(self.vision_channels)}, "
                              f"got {self.vision_res_stages}")
+        if self.keypoints < 0:
+            raise ValueError(f"keypoints must be >= 0, got {self.keypoints}")
+        if self.keypoints and not 1 <= self.keypoint_stage <= len(self.vision_channels):
+            raise ValueError(f"keypoint_stage must be between 1 and {len(self.vision_channels)} (a CNN stage), "
+                             f"got {self.keypoint_stage}")
         if self.d_model % self.n_heads:
             raise ValueError(f"n_heads={self.n_heads} must divide d_model={self.d_model}")
         if not 0.0 <= self.dropout < 1.0:

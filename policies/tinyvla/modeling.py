@@ -3,6 +3,7 @@
 Layout of one forward pass::
 
     images (per camera) --shared CNN--> feature map --vision_proj--> camera tokens (+ camera, cell embeddings)
+        (optional) an earlier CNN map --spatial softmax--> keypoint xy --keypoint_proj--> one token per camera
     agent_pos (normalised) --state_proj--> state token
     instruction embedding (frozen MiniLM, 384-d) --instruction_proj--> instruction token
     [instruction, state, camera tokens] --transformer encoder--> memory
@@ -40,7 +41,7 @@ from .text_encoder import InstructionEncoder, shared_instruction_encoder
 #: Full-name regex (``re.fullmatch`` over ``named_modules`` names, as peft applies a string
 #: ``target_modules``) that matches every ``nn.Linear`` in :class:`TinyVLA`.
 LORA_TARGET_REGEX = (
-    r"^(?:.*\.)?(?:q_proj|k_proj|v_proj|out_proj|fc1|fc2|vision_proj|state_proj|instruction_proj|action_head)$"
+    r"^(?:.*\.)?(?:q_proj|k_proj|v_proj|out_proj|fc1|fc2|vision_proj|keypoint_proj|state_proj|instruction_proj|action_head)$"
 )
 #: Only the transformer's attention and MLP linears (encoder and decoder), the usual LoRA target.
 LORA_TRANSFORMER_REGEX = (
@@ -164,27 +165,64 @@ class ResidualBlock(nn.Module):
         return F.gelu(x + y)
 
 
+class SpatialSoftmax(nn.Module):
+    """K learned heat maps (1x1 convolution) -> their expected (x, y) positions in [-1, 1].
+
+    Soft-argmax keeps the layer differentiable and the output continuous: a keypoint can sit
+    between grid cells, so positions are read more finely than the feature map's resolution.
+    """
+
+    def __init__(self, channels: int, keypoints: int, height: int, width: int):
+        super().__init__()
+        self.heat = nn.Conv2d(channels, keypoints, kernel_size=1)
+        self.log_temperature = nn.Parameter(torch.zeros(()))
+        ys, xs = torch.meshgrid(torch.linspace(-1.0, 1.0, height), torch.linspace(-1.0, 1.0, width), indexing="ij")
+        self.register_buffer("grid", torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, h, w) -> (N, 2K): the K x coordinates, then the K y coordinates."""
+        attention = (self.heat(x).flatten(2) / self.log_temperature.exp()).softmax(dim=-1)  # (N, K, h*w)
+        xy = attention @ self.grid  # (N, K, 2)
+        return xy.transpose(1, 2).flatten(1)
+
+
 class VisionEncoder(nn.Module):
     """Shared CNN: every camera goes through the same weights, so cameras share what they learn.
 
     Only convolutions and GroupNorm: it has no ``nn.Linear``, so LoRA adapters never change it.
+    With ``config.keypoints`` it also returns spatial-softmax keypoints read from stage
+    ``config.keypoint_stage``.
     """
 
     def __init__(self, cfg: TinyVLAConfig):
         super().__init__()
         stages, c_in = [], 3
         n = len(cfg.vision_channels)
+        self.tap = 0  # number of modules in ``stages`` before the keypoint read-out
         for i, c_out in enumerate(cfg.vision_channels):
             stages.append(ConvStage(c_in, c_out, cfg.vision_groups, stem=i == 0))
             if i >= n - cfg.vision_res_stages:
                 stages.append(ResidualBlock(c_out, cfg.vision_groups))
+            if i + 1 == cfg.keypoint_stage:
+                self.tap, tap_channels = len(stages), c_out
             c_in = c_out
         self.stages = nn.Sequential(*stages)
         self.out_channels = c_in
+        self.keypoints: SpatialSoftmax | None = None
+        if cfg.keypoints:
+            h, w = (size // 2 ** cfg.keypoint_stage for size in cfg.image_size)
+            self.keypoints = SpatialSoftmax(tap_channels, cfg.keypoints, h, w)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) float in [-1, 1] -> (N, C, h, w)."""
         return self.stages(x)
+
+    def forward_with_keypoints(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The feature map and, if configured, the keypoints ``(N, 2K)`` (else None)."""
+        if self.keypoints is None:
+            return self.stages(x), None
+        tapped = self.stages[: self.tap](x)
+        return self.stages[self.tap :](tapped), self.keypoints(tapped)
 
 
 def _as_tensor(x: Any) -> torch.Tensor:
@@ -221,6 +259,9 @@ class TinyVLA(nn.Module):
             h, w = self.vision(torch.zeros(1, 3, *cfg.image_size)).shape[-2:]
         self.feature_hw = (int(h), int(w))
         self.vision_proj = nn.Linear(self.vision.out_channels, cfg.d_model)
+        if cfg.keypoints:
+            self.keypoint_proj = nn.Linear(2 * cfg.keypoints, cfg.d_model)
+            self.keypoint_embed = nn.Parameter(torch.zeros(1, 1, cfg.d_model))
         self.state_proj = nn.Linear(cfg.state_dim, cfg.d_model)
         self.instruction_proj = nn.Linear(cfg.instruction_dim, cfg.d_model)
 
@@ -246,6 +287,8 @@ class TinyVLA(nn.Module):
     def _init_embeddings(self) -> None:
         for p in (self.camera_embed, self.cell_embed, self.token_type_embed, self.action_queries):
             nn.init.trunc_normal_(p, std=0.02)
+        if self.config.keypoints:
+            nn.init.trunc_normal_(self.keypoint_embed, std=0.02)
 
     # -- helpers --------------------------------------------------------------------------------
     @property
@@ -362,11 +405,18 @@ class TinyVLA(nn.Module):
         return self._feature_maps(batch).mean(dim=(-2, -1)).flatten(1)
 
     def encode_observation(self, batch: Mapping[str, Any]) -> torch.Tensor:
-        """Observation tokens after the transformer encoder, ``(B, 2 + n_cameras * h * w, d_model)``."""
-        feats = self._feature_maps(batch)  # (B, n, C, h, w)
-        b, n = feats.shape[:2]
+        """Observation tokens after the transformer encoder, ``(B, 2 + n_cameras * (h * w + k), d_model)``
+        where ``k`` is 1 with keypoints and 0 without."""
+        x = self._image_stack(batch["images"])
+        b, n = x.shape[:2]
+        feats, keypoints = self.vision.forward_with_keypoints(x.flatten(0, 1))
+        feats = feats.view(b, n, *feats.shape[1:])  # (B, n, C, h, w)
         cam_tokens = self.vision_proj(feats.flatten(3).transpose(2, 3))  # (B, n, h*w, D)
-        cam_tokens = (cam_tokens + self.camera_embed + self.cell_embed).flatten(1, 2)
+        cam_tokens = cam_tokens + self.camera_embed + self.cell_embed
+        if keypoints is not None:
+            kp_tokens = self.keypoint_proj(keypoints.view(b, n, 1, -1)) + self.camera_embed + self.keypoint_embed
+            cam_tokens = torch.cat([cam_tokens, kp_tokens], dim=2)
+        cam_tokens = cam_tokens.flatten(1, 2)
         state = _as_tensor(batch["agent_pos"]).to(self.device, torch.float32)
         if state.shape != (b, self.config.state_dim):
             raise ValueError(f"agent_pos must be ({b}, {self.config.state_dim}), got {tuple(state.shape)}")

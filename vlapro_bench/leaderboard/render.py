@@ -96,6 +96,35 @@ def _task_table(entries: Sequence[LeaderboardEntry]) -> list[str]:
     return lines
 
 
+def _load_command(entry: LeaderboardEntry) -> str:
+    """How ``leaderboard verify`` rebuilds the policy, as the ``--policy`` argument a reader would pass."""
+    load = entry.load
+    if load.kind == "folder":
+        shown = f"{load.name} folder"
+        if load.fingerprint:
+            shown += f", weights sha256 {load.fingerprint[:12]}"
+        return shown
+    args = " ".join(f"{k}={v}" for k, v in sorted(load.kwargs.items()))
+    return f"{load.name} {args}".strip()
+
+
+def _provenance_lines(entries: Sequence[LeaderboardEntry]) -> list[str]:
+    """One paragraph per entry: what was run, with which settings and code version, and the card's description.
+    Links in a card may point here (``README.md``) when the code has no public address of its own."""
+    lines = []
+    for entry in entries:
+        ev, prov = entry.evaluation, entry.provenance
+        version = prov.packages.get("vlapro-bench", "unknown")
+        commit = f", commit `{prov.git_commit[:12]}`{' (dirty)' if prov.git_dirty else ''}" if prov.git_commit else ""
+        cameras = ", ".join(ev.cameras) if ev.cameras else "all"
+        lines += [f"- **{_display(entry)}** (`{entry.id}`): policy `{escape(_load_command(entry))}` "
+                  f"({entry.load.kind}); {ev.backend} backend, {ev.obs_mode} {ev.camera_size[0]}x{ev.camera_size[1]} "
+                  f"({escape(cameras)}), {ev.control_mode} control; vlapro-bench {escape(version)}{commit}. "
+                  f"Training data: {escape(entry.policy.training_data)}."
+                  + (f" {escape(entry.policy.description)}" if entry.policy.description else "")]
+    return lines
+
+
 def render_entries(board: str, entries: Sequence[LeaderboardEntry]) -> str:
     """The Markdown page of one leaderboard folder."""
     suite, _, split = board.partition("-")
@@ -115,7 +144,8 @@ def render_entries(board: str, entries: Sequence[LeaderboardEntry]) -> str:
         group = sorted(group, key=sort_key)
         episodes = group[0].tasks[next(iter(group[0].tasks))].episodes
         lines += [f"## Protocol `{escape(name)}` (hash `{digest[:12]}`), {episodes} episodes per task", "",
-                  *_summary_table(group), "", "### Per task", "", *_task_table(group), ""]
+                  *_summary_table(group), "", "### Per task", "", *_task_table(group), "",
+                  "### How each entry was produced", "", *_provenance_lines(group), ""]
     return "\n".join(lines)
 
 

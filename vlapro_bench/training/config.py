@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -20,6 +23,10 @@ class TrainConfig:
         steps: optimiser steps in total (a resumed run continues to this number).
         batch_size: samples per step.
         lr, weight_decay, grad_clip: AdamW and gradient-norm clipping.
+        lr_schedule: ``constant`` (the default) or ``cosine``: decay from ``lr`` to 0 over the
+            run, after ``warmup_steps`` of linear warm-up. The learning rate is a function of the
+            step alone, so a resumed run continues on the same curve.
+        warmup_steps: linear warm-up from 0 to ``lr`` (either schedule).
         seed: seeds initialisation, batch sampling and dropout; with the same data and config a
             run is reproducible, and a resumed run draws the same batches it would have drawn.
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (CUDA when available).
@@ -39,6 +46,8 @@ class TrainConfig:
     steps: int = 3000
     batch_size: int = 32
     lr: float = 3e-4
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
     weight_decay: float = 1e-4
     grad_clip: float = 10.0
     seed: int = 0
@@ -55,8 +64,21 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.image_shift < 0:
             raise ValueError(f"image_shift must be >= 0 pixels, got {self.image_shift}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+        if not 0 <= self.warmup_steps < self.steps:
+            raise ValueError(f"warmup_steps must be in [0, steps={self.steps}), got {self.warmup_steps}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+
+    def learning_rate(self, step: int) -> float:
+        """The learning rate of optimiser step ``step`` (0-based)."""
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        if self.lr_schedule == "constant":
+            return self.lr
+        progress = (step - self.warmup_steps) / max(1, self.steps - self.warmup_steps)
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -91,6 +91,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
         indices = torch.randint(len(samples), (config.batch_size,), generator=generator)
         torch.manual_seed(config.seed + step)  # dropout
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate(step)
         loss = model.compute_loss(_batch(samples, indices, device, config.image_shift, generator))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -100,7 +102,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         if done % 20 == 0 or done == config.steps:
             rate = (done - start) * config.batch_size / (time.perf_counter() - started)
             bar.set_postfix(loss=f"{loss.item():.4f}", samples_s=f"{rate:.0f}")
-            log.write(json.dumps({"step": done, "loss": loss.item(), "samples_per_s": rate}) + "\n")
+            log.write(json.dumps({"step": done, "loss": loss.item(), "lr": config.learning_rate(step),
+                                 "samples_per_s": rate}) + "\n")
             log.flush()
         if done % config.checkpoint_every == 0 or done == config.steps:
             last = save_checkpoint(run, done, model, optimizer, meta, config.keep_checkpoints)
