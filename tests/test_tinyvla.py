@@ -306,8 +306,13 @@ def test_keypoint_tokens_one_per_camera_and_reached_by_lora():
     # The keypoints are read from stage 1 (16x16 at 32x32 input) and never reach the retrieval feature.
     assert model.vision.keypoints.grid.shape == (16 * 16, 2)
     assert model.visual_features(batch).shape == (3, model.visual_feature_dim)
+    seen = []  # the procedural memory's visual tap hooks `vision`: it must still see the feature map
+    handle = model.vision.register_forward_hook(lambda module, args, out: seen.append(out.shape))
     model.compute_loss(batch).backward()
+    handle.remove()
+    assert seen == [(3 * len(cfg.cameras), cfg.vision_channels[-1], h, w)]
     assert model.vision.keypoints.heat.weight.grad.abs().sum() > 0
+    assert model.vision.last_keypoints is None  # taken by the forward pass, not left behind
     assert "vision.keypoints.grid" not in model.state_dict()  # rebuilt from the config, not stored
     with pytest.raises(ValueError, match="keypoint_stage must be between 1 and 2"):
         TinyVLAConfig(**{**TINY, "keypoints": 4, "keypoint_stage": 3})

@@ -190,8 +190,8 @@ class VisionEncoder(nn.Module):
     """Shared CNN: every camera goes through the same weights, so cameras share what they learn.
 
     Only convolutions and GroupNorm: it has no ``nn.Linear``, so LoRA adapters never change it.
-    With ``config.keypoints`` it also returns spatial-softmax keypoints read from stage
-    ``config.keypoint_stage``.
+    With ``config.keypoints`` it also computes spatial-softmax keypoints from stage
+    ``config.keypoint_stage`` in the same pass (see :meth:`forward`).
     """
 
     def __init__(self, cfg: TinyVLAConfig):
@@ -209,20 +209,28 @@ class VisionEncoder(nn.Module):
         self.stages = nn.Sequential(*stages)
         self.out_channels = c_in
         self.keypoints: SpatialSoftmax | None = None
+        self.last_keypoints: torch.Tensor | None = None
         if cfg.keypoints:
             h, w = (size // 2 ** cfg.keypoint_stage for size in cfg.image_size)
             self.keypoints = SpatialSoftmax(tap_channels, cfg.keypoints, h, w)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 3, H, W) float in [-1, 1] -> (N, C, h, w)."""
-        return self.stages(x)
+        """(N, 3, H, W) float in [-1, 1] -> (N, C, h, w).
 
-    def forward_with_keypoints(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The feature map and, if configured, the keypoints ``(N, 2K)`` (else None)."""
+        The output is the feature map alone, so hooks on this module (the procedural memory's
+        visual tap) see the same thing with or without keypoints. The keypoints of this call are
+        left in :attr:`last_keypoints` for the caller to take.
+        """
         if self.keypoints is None:
-            return self.stages(x), None
+            return self.stages(x)
         tapped = self.stages[: self.tap](x)
-        return self.stages[self.tap :](tapped), self.keypoints(tapped)
+        self.last_keypoints = self.keypoints(tapped)
+        return self.stages[self.tap :](tapped)
+
+    def take_keypoints(self) -> torch.Tensor | None:
+        """The keypoints ``(N, 2K)`` of the last forward call (None without keypoints); cleared on read."""
+        keypoints, self.last_keypoints = self.last_keypoints, None
+        return keypoints
 
 
 def _as_tensor(x: Any) -> torch.Tensor:
@@ -409,7 +417,8 @@ class TinyVLA(nn.Module):
         where ``k`` is 1 with keypoints and 0 without."""
         x = self._image_stack(batch["images"])
         b, n = x.shape[:2]
-        feats, keypoints = self.vision.forward_with_keypoints(x.flatten(0, 1))
+        feats = self.vision(x.flatten(0, 1))
+        keypoints = self.vision.take_keypoints()
         feats = feats.view(b, n, *feats.shape[1:])  # (B, n, C, h, w)
         cam_tokens = self.vision_proj(feats.flatten(3).transpose(2, 3))  # (B, n, h*w, D)
         cam_tokens = cam_tokens + self.camera_embed + self.cell_embed
