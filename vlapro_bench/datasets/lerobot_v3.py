@@ -37,7 +37,8 @@ lists (``datasets.Sequence(length=n)``); ``string`` features are string columns 
 stats; ``video`` features live only in the MP4 files. Camera features have shape
 ``[height, width, 3]`` with names ``["height", "width", "channels"]`` and an ``info`` block
 (``video.codec``, ``video.pix_fmt``, ...). LeRobot's default encoder is ``libsvtav1``,
-``yuv420p``, GOP 2, CRF 30.
+``yuv420p``, GOP 2, CRF 30; ours is ``libx264`` (CRF 23, same GOP and pixel format) because the
+bundled SVT-AV1 can deadlock (see :mod:`vlapro_bench.datasets.video`).
 
 Choices made here, all readable by LeRobot's loader (it locates every episode through
 ``meta/episodes``, never through file names): each episode gets its own data file, its own MP4

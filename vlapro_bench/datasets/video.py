@@ -11,8 +11,11 @@ import numpy as np
 
 from vlapro_bench.datasets.lerobot_v3 import DatasetFormatError
 
-#: LeRobot's default encoder first; H.264 where the FFmpeg build lacks SVT-AV1.
-PREFERRED_CODECS = ("libsvtav1", "libx264")
+#: H.264 first. LeRobot's default is SVT-AV1, but the SVT-AV1 that PyAV's wheel bundles can
+#: deadlock inside ``svt_av1_enc_get_packet`` (we saw a collection stall there twice, idle, for
+#: minutes; SVT-AV1 3.1.x hangs are reported upstream, e.g. linuxserver/docker-ffmpeg#116).
+#: A dataset that already uses SVT-AV1 keeps it when reopened; pass ``codec=`` to choose.
+PREFERRED_CODECS = ("libx264", "libsvtav1")
 #: CRF per codec: LeRobot's 30 for SVT-AV1, FFmpeg's default 23 for x264.
 DEFAULT_CRF = {"libsvtav1": 30, "libx264": 23}
 #: Keyframe every 2 frames (LeRobot's ``g=2``): cheap random access into an episode.

@@ -66,8 +66,9 @@ class DatasetWriter:
         features: ``{name: {"dtype", "shape", "names"}}`` without LeRobot's default columns;
             cameras have dtype ``"video"`` and shape ``[H, W, 3]``.
         robot_type: free text for ``info.json``.
-        codec, crf, gop: MP4 encoding (default: ``libsvtav1`` CRF 30 GOP 2 as LeRobot, or
-            ``libx264`` CRF 23 where the PyAV build has no SVT-AV1).
+        codec, crf, gop: MP4 encoding (default: ``libx264`` CRF 23, GOP 2 as LeRobot; LeRobot's
+            own default codec, ``libsvtav1`` CRF 30, can deadlock in PyAV's bundled build, see
+            :data:`~vlapro_bench.datasets.video.PREFERRED_CODECS`).
         episode_key: names of ``extra_meta`` fields that identify an episode, such as
             ``("task_name", "reset_seed")``; adding an episode whose key is taken raises.
     """
