@@ -284,3 +284,13 @@ def _write(path, protocol):
 def test_episode_limits_are_checked(tmp_path):
     with pytest.raises(ValueError, match="between 1 and the protocol's episodes_per_task=100"):
         evaluate(settings(episodes=101), tmp_path / "b", progress=False)
+
+
+def test_rlbench_runs_default_to_the_suites_action_space(tmp_path, cache_dir):
+    """RLBench has no qpos mode: an evaluation that does not name one uses joint_delta, and says so."""
+    rlbench = load_protocol("rlbench-v0-small")
+    result = evaluate(settings(tasks=("reach_target",), protocol=rlbench, episodes=1), tmp_path / "rl",
+                      cache_dir=cache_dir, progress=False)
+    assert len(result.records) == 1
+    assert read_manifest(tmp_path / "rl")["identity"]["control_mode"] == "joint_delta"
+    assert settings().control_mode == "qpos"  # RoboTwin's default is unchanged

@@ -33,7 +33,9 @@ def eval_command(
     obs_mode: Annotated[str, typer.Option(help="rgb, rgbd or state (state: privileged/baseline policies).")] = "rgb",
     size: Annotated[str, typer.Option(help="Camera size HEIGHTxWIDTH.")] = "128x128",
     camera: Annotated[list[str] | None, typer.Option(help="Cameras to render (repeatable); default all.")] = None,
-    control_mode: Annotated[str, typer.Option(help="qpos (14-d joint targets) or ee (16-d TCP poses).")] = "qpos",
+    control_mode: Annotated[str | None, typer.Option(
+        help="Action space; default: the suite's own (RoboTwin qpos: 14-d joint targets, or ee; RLBench "
+             "joint_delta, or joint_position, ee_pose).")] = None,
     videos: Annotated[int, typer.Option(help="Write MP4 videos of the first N episodes per task.")] = 0,
     label: Annotated[str | None, typer.Option(help="Name of this run in reports (default: the policy).")] = None,
     cache_dir: Annotated[Path | None, typer.Option(

@@ -32,6 +32,7 @@ from vlapro_bench.evaluation.protocol import Protocol
 from vlapro_bench.evaluation.records import EpisodeRecord, RecordLog
 from vlapro_bench.evaluation.worker import EpisodeWorker, ExpertCheck, Job, WorkerConfig
 from vlapro_bench.registry import get_task_class
+from vlapro_bench.sim.suites import suite_profile
 
 FILTER_FILE = "expert_filter.json"
 
@@ -46,12 +47,16 @@ class EvalSettings:
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     backend: str = "mujoco"
     obs_mode: str = "rgb"
-    control_mode: str = "qpos"
+    control_mode: str | None = None  # None: the suite's default (RoboTwin qpos, RLBench joint_delta)
     camera_size: tuple[int, int] = (128, 128)
     cameras: tuple[str, ...] | None = None
     episodes: int | None = None  # run only the first N protocol episodes per task (a partial run)
     videos: int = 0  # record videos of the first N episodes per task
     label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.control_mode is None:
+            object.__setattr__(self, "control_mode", suite_profile(self.protocol.suite).default_control_mode)
 
     @property
     def suite(self) -> str:

@@ -95,7 +95,7 @@ class EvaluationSettings(StrictModel):
 
     backend: Literal["mujoco", "robotwin", "rlbench"]
     obs_mode: Literal["rgb", "rgbd", "state"]
-    control_mode: Literal["qpos", "ee"]
+    control_mode: Literal["qpos", "ee", "joint_delta", "joint_position", "ee_pose"]
     camera_size: tuple[Annotated[int, Field(ge=8, le=4096)], Annotated[int, Field(ge=8, le=4096)]]
     cameras: list[Token] | None = Field(default=None, max_length=16)
 
