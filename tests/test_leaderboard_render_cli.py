@@ -62,10 +62,12 @@ def test_table_is_sorted_by_average_with_privileged_entries_unranked(board):
     assert "Protocol `robotwin-v0-test`" in text
 
 
-def test_ties_break_on_the_lower_bound_then_the_name(board):
+def test_ties_are_listed_by_name_and_share_their_rank(board):
     random = next(e for e in entries(board) if not e.policy.privileged)
     a, b = with_rates(random, "b-entry", 1), with_rates(random, "a-entry", 1)
-    assert [r[1] for r in rows(render_entries("robotwin-unseen", [a, b]))] == ["a-entry", "b-entry"]
+    top = with_rates(random, "top", 2)
+    ranked = [(r[0], r[1]) for r in rows(render_entries("robotwin-unseen", [a, random, top, b]))]
+    assert ranked == [("1", "top"), ("2", "a-entry"), ("2", "b-entry"), ("4", "Random")]
 
 
 def test_submitter_text_cannot_inject_markdown_or_html(tmp_path, runs):

@@ -243,6 +243,7 @@ def collect(
     size: Annotated[str, typer.Option(help="Camera size HEIGHTxWIDTH.")] = "128x128",
     instruction_pool: Annotated[str, typer.Option(help="Instruction templates: seen or unseen.")] = "seen",
     suite: SuiteOpt = "robotwin",
+    progress: Annotated[bool, typer.Option(help="Show a progress bar with ETA.")] = True,
 ) -> None:
     """Record scripted-expert demonstrations (all cameras, state, actions, procedural state).
 
@@ -259,7 +260,7 @@ def collect(
     names = _resolve_tasks(suite, tasks or [split])
     camera_size = _parse_size(size)
     writer: DatasetWriter | None = None
-    with tqdm(total=len(names) * episodes, desc="demos", unit="ep") as bar:
+    with tqdm(total=len(names) * episodes, desc="demos", unit="ep", disable=not progress) as bar:
         for name in names:
             env = VLAProEnv(name, suite=suite, camera_size=camera_size, instruction_pool=instruction_pool)
             if writer is None:

@@ -69,12 +69,15 @@ def _display(entry: LeaderboardEntry) -> str:
 def _summary_table(entries: Sequence[LeaderboardEntry]) -> list[str]:
     lines = ["| Rank | Policy | Backbone | Parameters | Average success, % [95% CI] | Episodes | Code | Submitted |",
              "|---:|---|---|---:|---|---:|---|---|"]
-    rank = 0
+    rank, ranked, previous = 0, 0, None
     for entry in entries:
         if entry.policy.privileged:
             shown = "–"
         else:
-            rank += 1
+            ranked += 1
+            tie = (entry.average.rate, entry.average.low)
+            if tie != previous:  # equal average and lower bound share a rank ("1, 2, 2, 4")
+                rank, previous = ranked, tie
             shown = str(rank)
         avg = entry.average
         lines.append(f"| {shown} | {_display(entry)} | {escape(entry.policy.backbone)} | "

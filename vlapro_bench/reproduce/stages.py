@@ -105,12 +105,12 @@ def _size(size: tuple[int, int]) -> str:
     return f"{int(size[0])}x{int(size[1])}"
 
 
-def run_collect(profile: ReproduceProfile, layout: Layout, tasks: list[str]) -> dict[str, Any]:
+def run_collect(profile: ReproduceProfile, layout: Layout, tasks: list[str], progress: bool) -> dict[str, Any]:
     from vlapro_bench.cli import collect  # noqa: PLC0415
 
     spec = profile.collect
     collect(out=layout.demos, split="seen", tasks=tasks, episodes=spec.episodes, seed_start=spec.seed_start,
-            size=_size(spec.camera_size), instruction_pool="seen", suite=profile.suite)
+            size=_size(spec.camera_size), instruction_pool="seen", suite=profile.suite, progress=progress)
     return {"tasks": tasks, "episodes_per_task": spec.episodes}
 
 
@@ -179,7 +179,7 @@ def build_plan(profile: ReproduceProfile, out: Path, workers: int | None = None,
                          f"will hold {len(seen)} (one per seen task: {', '.join(seen)}); lower ks or add tasks")
     suite = {"suite": profile.suite}
     collect = Stage("collect", {**suite, "tasks": seen, "collect": _plain(profile.collect)}, [], layout.demos,
-                    lambda progress: run_collect(profile, layout, seen))
+                    lambda progress: run_collect(profile, layout, seen, progress))
     train = Stage("train", {**suite, "train": profile.train}, [collect], layout.backbone,
                   lambda progress: run_train(profile, layout, progress))
     memory = Stage("memory", {**suite, "memory": profile.memory}, [collect, train], layout.bank,
