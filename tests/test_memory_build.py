@@ -211,3 +211,40 @@ def test_residual_task_lora_trains_on_top_of_the_base_exactly_as_inference_fuses
     # in one concatenated product), compounded over every layer: equal to float32 rounding.
     assert float((fused - trained_function).norm() / trained_function.norm()) < 1e-4
     assert not torch.allclose(plain, fused, atol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def tiny_rlbench_run(tmp_path_factory):
+    """The same pipeline on the single-arm RLBench suite (8-d actions and end-effector pose)."""
+    root = tmp_path_factory.mktemp("memory-rlbench")
+    writer = None
+    for task, seed in (("reach_target", 0), ("push_button", 0)):
+        env = VLAProEnv(task, suite="rlbench", camera_size=(16, 16))
+        if writer is None:
+            writer = DatasetWriter(root / "demos", fps=25, features=env_features(env),
+                                   episode_key=("task_name", "reset_seed"))
+        episode = record_episode(env, make_policy("expert", env), seed)
+        writer.add_episode(episode.frames, episode.instruction, episode.extra_meta)
+        env.close()
+    model = {**TINY_MODEL, "cameras": ["front", "wrist"], "state_dim": 8, "action_dim": 8}
+    train(TrainConfig(data=str(root / "demos"), out=str(root / "run"), steps=2, batch_size=4, checkpoint_every=2,
+                      model=model, device="cpu"), progress=False)
+    result = CliRunner().invoke(memory_app, ["build", "--backbone", str(root / "run"), "--data", str(root / "demos"),
+                                             "--out", str(root / "bank"), "--suite", "rlbench", *BUILD_FLAGS])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_vla_pro_policy_runs_on_the_single_arm_rlbench_suite(tiny_rlbench_run):
+    root = tiny_rlbench_run
+    env = gym.make("VLAPro-RLBench/close_drawer-v0", camera_size=(16, 16), max_episode_steps=8)
+    policy = make_policy("vla_pro", env, backbone=str(root / "run"), bank=str(root / "bank"), k=2, execute=4)
+    result = run_episode(env, policy, seed=2)
+    assert result.steps == 8
+    record = policy.episode_record()
+    assert len(record["retrievals"]) == 2  # one retrieval per 4-action chunk
+    for chunk in record["retrievals"]:
+        assert {r["memory"] for r in chunk} == {"reach_target", "push_button"}
+        assert sum(r["weight"] for r in chunk) == pytest.approx(1.0, abs=1e-5)
+    policy.close()
+    env.close()

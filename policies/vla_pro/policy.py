@@ -33,6 +33,7 @@ from vlapro_bench.memory.state import (
     PRIVILEGED_VARIANTS,
     InteractionHistory,
     QueryEncoder,
+    as_two_arm_pose,
     oracle_fields,
     visible_fields,
 )
@@ -143,7 +144,7 @@ class VLAProPolicy:
     def _visible_inputs(self, observation: dict[str, Any], ee_now: np.ndarray) -> dict[str, Any]:
         ee_prev, steps, grip_cmd = self.history.window(ee_now)
         text = str(observation.get("instruction", self._instruction[0] if self._instruction else ""))
-        return {"instruction": self._instruction_embedding(text), "ee_now": ee_now.reshape(1, 16),
+        return {"instruction": self._instruction_embedding(text), "ee_now": as_two_arm_pose(ee_now.reshape(1, -1)),
                 "ee_prev": ee_prev, "steps": steps, "grip_cmd": grip_cmd}
 
     def _on_visual(self, module: nn.Module, args: tuple, output: torch.Tensor) -> None:
