@@ -307,3 +307,24 @@ def test_a_folder_holds_only_entries_records_and_the_table(board):
     bad = sorted(r.path.name for r in reports if not r.ok)
     assert bad == [".hidden.py", "linked.episodes.jsonl", "notes.txt", "stray.episodes.jsonl", "sub"]
     assert all(r.ok for r in reports if r.path.suffix == ".json")
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "leaderboards"
+SEEDED = {"expert-small", "random-small", "tinyvla-small", "tinyvla-vlapro-k1-small", "tinyvla-vlapro-k2-small",
+          "tinyvla-vlapro-k3-small"}
+
+
+@pytest.mark.parametrize("board_name", ["robotwin-unseen", "rlbench-unseen"])
+def test_every_shipped_entry_validates_and_its_table_is_current(board_name):
+    """The project's own entries pass the checks a submission must pass (packaged protocol,
+    records present and hashed, seeds the protocol's), and the committed table is what render
+    makes of them."""
+    from vlapro_bench.leaderboard.render import write_rendered  # noqa: PLC0415
+
+    folder = SHIPPED / board_name
+    reports = validate_folder(folder, require_records=True)
+    assert [r.text() for r in reports if not r.ok] == []
+    ids = {r.entry.id for r in reports}
+    assert SEEDED <= ids, f"seeded entries missing from {folder}: {sorted(SEEDED - ids)}"
+    assert any(r.entry.policy.privileged for r in reports if r.entry.id.startswith("expert"))
+    assert write_rendered(folder, check=True) is False, "run `vlapro-bench leaderboard render` and commit"
