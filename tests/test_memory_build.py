@@ -33,12 +33,11 @@ BUILD_FLAGS = ["--rank", "4", "--alpha", "8", "--base-steps", "3", "--task-steps
                "--keys-per-memory", "4", "--key-episodes", "1", "--device", "cpu"]
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("memory")
+def build_tiny_run(root, demos, suite="robotwin", model=None):
+    """Expert demos, a 2-step backbone and a bank built through the CLI; returns the build output."""
     writer = None
-    for task, seed in DEMOS:
-        env = VLAProEnv(task, camera_size=(16, 16))
+    for task, seed in demos:
+        env = VLAProEnv(task, suite=suite, camera_size=(16, 16))
         if writer is None:
             writer = DatasetWriter(root / "demos", fps=25, features=env_features(env),
                                    episode_key=("task_name", "reset_seed"))
@@ -46,12 +45,18 @@ def tiny_run(tmp_path_factory):
         writer.add_episode(episode.frames, episode.instruction, episode.extra_meta)
         env.close()
     config = TrainConfig(data=str(root / "demos"), out=str(root / "run"), steps=2, batch_size=4, checkpoint_every=2,
-                         model=TINY_MODEL, device="cpu")
+                         model=model or TINY_MODEL, device="cpu")
     train(config, progress=False)
     result = CliRunner().invoke(memory_app, ["build", "--backbone", str(root / "run"), "--data", str(root / "demos"),
-                                             "--out", str(root / "bank"), *BUILD_FLAGS])
+                                             "--out", str(root / "bank"), "--suite", suite, *BUILD_FLAGS])
     assert result.exit_code == 0, result.output
-    return root, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("memory")
+    return root, build_tiny_run(root, DEMOS)
 
 
 def test_build_makes_one_memory_per_seen_task_and_skips_unseen(tiny_run):
@@ -217,21 +222,8 @@ def test_residual_task_lora_trains_on_top_of_the_base_exactly_as_inference_fuses
 def tiny_rlbench_run(tmp_path_factory):
     """The same pipeline on the single-arm RLBench suite (8-d actions and end-effector pose)."""
     root = tmp_path_factory.mktemp("memory-rlbench")
-    writer = None
-    for task, seed in (("reach_target", 0), ("push_button", 0)):
-        env = VLAProEnv(task, suite="rlbench", camera_size=(16, 16))
-        if writer is None:
-            writer = DatasetWriter(root / "demos", fps=25, features=env_features(env),
-                                   episode_key=("task_name", "reset_seed"))
-        episode = record_episode(env, make_policy("expert", env), seed)
-        writer.add_episode(episode.frames, episode.instruction, episode.extra_meta)
-        env.close()
     model = {**TINY_MODEL, "cameras": ["front", "wrist"], "state_dim": 8, "action_dim": 8}
-    train(TrainConfig(data=str(root / "demos"), out=str(root / "run"), steps=2, batch_size=4, checkpoint_every=2,
-                      model=model, device="cpu"), progress=False)
-    result = CliRunner().invoke(memory_app, ["build", "--backbone", str(root / "run"), "--data", str(root / "demos"),
-                                             "--out", str(root / "bank"), "--suite", "rlbench", *BUILD_FLAGS])
-    assert result.exit_code == 0, result.output
+    build_tiny_run(root, (("reach_target", 0), ("push_button", 0)), suite="rlbench", model=model)
     return root
 
 
