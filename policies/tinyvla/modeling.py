@@ -265,6 +265,7 @@ class TinyVLA(nn.Module):
         self.vision = VisionEncoder(cfg)
         with torch.no_grad():
             h, w = self.vision(torch.zeros(1, 3, *cfg.image_size)).shape[-2:]
+            self.vision.take_keypoints()
         self.feature_hw = (int(h), int(w))
         self.vision_proj = nn.Linear(self.vision.out_channels, cfg.d_model)
         if cfg.keypoints:
@@ -396,12 +397,13 @@ class TinyVLA(nn.Module):
                              f"got {tuple(emb.shape)}")
         return emb.to(self.device, torch.float32)
 
-    def _feature_maps(self, batch: Mapping[str, Any]) -> torch.Tensor:
-        """CNN output per camera, (B, n_cameras, C, h, w)."""
+    def _feature_maps(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """CNN output per camera ``(B, n_cameras, C, h, w)`` and keypoints ``(B, n_cameras, 2K)`` (None without)."""
         x = self._image_stack(batch["images"])
         b, n = x.shape[:2]
         feats = self.vision(x.flatten(0, 1))
-        return feats.view(b, n, *feats.shape[1:])
+        keypoints = self.vision.take_keypoints()
+        return feats.view(b, n, *feats.shape[1:]), None if keypoints is None else keypoints.view(b, n, -1)
 
     # -- model ----------------------------------------------------------------------------------
     def visual_features(self, batch: Mapping[str, Any]) -> torch.Tensor:
@@ -410,20 +412,17 @@ class TinyVLA(nn.Module):
         Taken before any linear layer, so fusing LoRA adapters does not move it: the procedural
         memory can score the current observation against stored keys with whatever adapter is on.
         """
-        return self._feature_maps(batch).mean(dim=(-2, -1)).flatten(1)
+        return self._feature_maps(batch)[0].mean(dim=(-2, -1)).flatten(1)
 
     def encode_observation(self, batch: Mapping[str, Any]) -> torch.Tensor:
         """Observation tokens after the transformer encoder, ``(B, 2 + n_cameras * (h * w + k), d_model)``
         where ``k`` is 1 with keypoints and 0 without."""
-        x = self._image_stack(batch["images"])
-        b, n = x.shape[:2]
-        feats = self.vision(x.flatten(0, 1))
-        keypoints = self.vision.take_keypoints()
-        feats = feats.view(b, n, *feats.shape[1:])  # (B, n, C, h, w)
+        feats, keypoints = self._feature_maps(batch)  # (B, n, C, h, w), (B, n, 2K) or None
+        b, n = feats.shape[:2]
         cam_tokens = self.vision_proj(feats.flatten(3).transpose(2, 3))  # (B, n, h*w, D)
         cam_tokens = cam_tokens + self.camera_embed + self.cell_embed
         if keypoints is not None:
-            kp_tokens = self.keypoint_proj(keypoints.view(b, n, 1, -1)) + self.camera_embed + self.keypoint_embed
+            kp_tokens = self.keypoint_proj(keypoints.unsqueeze(2)) + self.camera_embed + self.keypoint_embed
             cam_tokens = torch.cat([cam_tokens, kp_tokens], dim=2)
         cam_tokens = cam_tokens.flatten(1, 2)
         state = _as_tensor(batch["agent_pos"]).to(self.device, torch.float32)
