@@ -95,3 +95,24 @@ def test_backend_of_another_suite_is_refused():
 def test_unknown_backend():
     with pytest.raises(ValueError, match="Unknown backend 'sapien'.*mujoco"):
         gym.make("VLAPro-RoboTwin-Unseen-v0", backend="sapien")
+
+
+@pytest.mark.parametrize("load", ["training", "memory", "profile", "protocol"])
+def test_config_files_that_are_not_json_objects_name_the_file(tmp_path, load):
+    """Every JSON config reader says which file is wrong and how: not JSON, or not an object."""
+    from vlapro_bench.evaluation.protocol import ProtocolError, load_protocol  # noqa: PLC0415
+    from vlapro_bench.memory.config import MemoryBuildConfig  # noqa: PLC0415
+    from vlapro_bench.reproduce.profile import ProfileError, load_profile  # noqa: PLC0415
+    from vlapro_bench.training import TrainConfig  # noqa: PLC0415
+
+    readers = {"training": (TrainConfig.from_file, ValueError), "memory": (MemoryBuildConfig.from_file, ValueError),
+               "profile": (lambda p: load_profile(p, "robotwin"), ProfileError),
+               "protocol": (load_protocol, ProtocolError)}
+    read, error = readers[load]
+    broken, listed = tmp_path / "broken.json", tmp_path / "listed.json"
+    broken.write_text('{"steps": 3,')
+    listed.write_text("[1, 2]")
+    with pytest.raises(error, match=r"broken\.json is not valid JSON"):
+        read(broken)
+    with pytest.raises(error, match=r"listed\.json must hold a JSON object"):
+        read(listed)

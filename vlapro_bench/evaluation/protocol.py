@@ -22,6 +22,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from vlapro_bench.config_files import read_json_object
+
 #: The one success rule the environments implement: ``terminated`` on the first step whose
 #: success predicate holds; an episode is a success iff that happens before the step limit.
 FIRST_SUCCESS = "first_success"
@@ -148,10 +150,6 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     if path.suffix == ".json" or path.exists():
         if not path.is_file():
             raise ProtocolError(f"Protocol file {path} does not exist")
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ProtocolError(f"Protocol file {path} is not valid JSON: {exc}") from exc
-        return Protocol.from_dict(data)
+        return Protocol.from_dict(read_json_object(path, "Protocol file", ProtocolError))
     raise ProtocolError(
         f"Unknown protocol {text!r}; packaged protocols: {', '.join(available_protocols())}, or pass a JSON file path")

@@ -10,10 +10,11 @@ exact configuration it was built with and a JSON file can fill ``vlapro-bench me
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from vlapro_bench.config_files import read_json_object
 
 #: The four fields of VLA-Pro's procedural state, in the order of the project page's highlight.
 FIELDS: tuple[str, ...] = ("action_type", "object_geometry", "ee_orientation", "target_point")
@@ -196,15 +197,7 @@ class MemoryBuildConfig:
     def from_file(cls, path: str | Path, **overrides: Any) -> MemoryBuildConfig:
         """A JSON file, with non-None ``overrides`` (CLI flags) on top; nested ``lora`` / ``keys``
         overrides are merged into the file's sections rather than replacing them."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise FileNotFoundError(f"Memory build config {path} does not exist") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"Memory build config {path} is not valid JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ValueError(f"Memory build config {path} must hold a JSON object")
+        data = read_json_object(path, "Memory build config")
         for key, value in overrides.items():
             if value is None:
                 continue

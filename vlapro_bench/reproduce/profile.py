@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vlapro_bench.config_files import read_json_object
+
 #: Where ``--profile small`` is looked up: the repository's configs/ folder.
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 SUITES = ("robotwin", "rlbench")
@@ -165,12 +167,7 @@ def load_profile(profile: str | Path, suite: str) -> ReproduceProfile:
         available = sorted(p.stem.removeprefix("reproduce_") for p in CONFIG_DIR.glob("reproduce_*.json"))
         raise ProfileError(f"profile {profile!r}: {path} does not exist; profiles: {', '.join(available)} "
                            f"or a path to a JSON file")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ProfileError(f"profile file {path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ProfileError(f"profile file {path} must hold a JSON object")
+    data = read_json_object(path, "profile file", ProfileError)
     return profile_from_dict(data, suite, name=path.stem.removeprefix("reproduce_"))
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from vlapro_bench.config_files import read_json_object
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -94,14 +95,6 @@ class TrainConfig:
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> TrainConfig:
         """A JSON config file, with non-None ``overrides`` (CLI flags) on top."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise FileNotFoundError(f"Training config {path} does not exist") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"Training config {path} is not valid JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ValueError(f"Training config {path} must hold a JSON object")
+        data = read_json_object(path, "Training config")
         data.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(data)
