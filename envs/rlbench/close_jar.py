@@ -20,7 +20,7 @@ Starting state:
     lid always starts at (0.043, 0.277). The task base is placed in the workspace (x
     0.05..0.45, y -0.3..0.3) with a yaw in [-0.6 pi, 0.6 pi] (RLBench's bounds for this task).
     As RLBench does, placements are drawn again when a prop leaves the table area in front of
-    the robot (``_group2.in_prop_area``: RLBench keeps the whole task model inside its
+    the robot (``_prop_area.in_prop_area``: RLBench keeps the whole task model inside its
     workspace) or the grasp and placing waypoints have no collision-free IK solution.
 Geometry:
     Jars 0.091 m across and 0.106 m tall with a 0.068 m neck (reference: ``jar0``/``jar1``
@@ -53,7 +53,7 @@ from vlapro_bench.envs.rlbench._common import (
     sample_frame,
     spawn_points,
 )
-from vlapro_bench.envs.rlbench._group2 import in_prop_area
+from vlapro_bench.envs.rlbench._prop_area import in_prop_area
 from vlapro_bench.registry import ProceduralAnnotation, TaskSpec, register_task
 from vlapro_bench.sim.franka import TABLE_TOP_Z
 from vlapro_bench.sim.geometry import gripper_down_quat, quat_to_mat

@@ -45,7 +45,7 @@ from vlapro_bench.envs.rlbench._common import (
     rgba,
     sample_frame,
 )
-from vlapro_bench.envs.rlbench._group1 import (
+from vlapro_bench.envs.rlbench._pick_and_carry import (
     CUBE_HALF,
     CUBE_MASS,
     Rect,

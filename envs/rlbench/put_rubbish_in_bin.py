@@ -36,7 +36,7 @@ import mujoco
 import numpy as np
 
 from vlapro_bench.envs.rlbench._common import MAX_PLACEMENT_ATTEMPTS, RLBenchTask, reachable, sample_frame
-from vlapro_bench.envs.rlbench._group1 import grasp_from_above, in_reach, place_held, table_point
+from vlapro_bench.envs.rlbench._pick_and_carry import grasp_from_above, in_reach, place_held, table_point
 from vlapro_bench.registry import ProceduralAnnotation, TaskSpec, register_task
 from vlapro_bench.sim.franka import TABLE_TOP_Z
 from vlapro_bench.sim.geometry import gripper_down_quat, quat_yaw, yaw_quat

@@ -33,7 +33,7 @@ import math
 import numpy as np
 
 from vlapro_bench.envs.rlbench._common import MAX_PLACEMENT_ATTEMPTS, RLBenchTask, reachable, rgba, sample_frame
-from vlapro_bench.envs.rlbench._group1 import BoxSensor, body_detected, in_reach, table_point
+from vlapro_bench.envs.rlbench._pick_and_carry import BoxSensor, body_detected, in_reach, table_point
 from vlapro_bench.registry import ProceduralAnnotation, TaskSpec, register_task
 from vlapro_bench.sim.franka import TABLE_TOP_Z
 from vlapro_bench.sim.geometry import gripper_down_quat, nearest_symmetric_yaw

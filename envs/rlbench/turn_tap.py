@@ -14,7 +14,7 @@ Starting state:
     Both handles at rest (lever across the tap). The task base is placed in the workspace
     (x 0.05..0.45, y -0.3..0.3) with a yaw in [-pi, pi] (RLBench keeps its default rotation
     bounds for this task). As RLBench does, placements are drawn again when the tap leaves the
-    table area in front of the robot (``_group2.in_prop_area``) or the grasp and turn
+    table area in front of the robot (``_prop_area.in_prop_area``) or the grasp and turn
     waypoints have no IK solution.
 Geometry:
     RLBench's ``turn_tap.ttm`` is missing from every published copy (reference section 7), so
@@ -43,7 +43,7 @@ import math
 import numpy as np
 
 from vlapro_bench.envs.rlbench._common import MAX_PLACEMENT_ATTEMPTS, RLBenchTask, reachable, sample_frame
-from vlapro_bench.envs.rlbench._group2 import in_prop_area
+from vlapro_bench.envs.rlbench._prop_area import in_prop_area
 from vlapro_bench.registry import ProceduralAnnotation, TaskSpec, register_task
 from vlapro_bench.sim.geometry import gripper_down_quat, nearest_symmetric_yaw
 from vlapro_bench.task import ProceduralState
