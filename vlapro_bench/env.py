@@ -256,7 +256,7 @@ class VLAProEnv(gym.Env):
             "instruction": self._instruction,
         }
         if self.profile.joint_velocities:
-            velocities = np.clip(sim.joint_velocities(), -MAX_JOINT_VELOCITY, MAX_JOINT_VELOCITY)
+            velocities = np.minimum(np.maximum(sim.joint_velocities(), -MAX_JOINT_VELOCITY), MAX_JOINT_VELOCITY)
             obs["joint_velocities"] = velocities.astype(np.float32)
         if self.obs_mode == "state":
             obs["object_state"] = self.task.object_state(sim)

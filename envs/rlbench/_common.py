@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -65,10 +66,13 @@ class TaskFrame:
     def at(cls, x: float, y: float, yaw: float = 0.0, z: float = TABLE_TOP_Z) -> TaskFrame:
         return cls(np.array([x, y, z], dtype=float), float(yaw))
 
-    @property
+    @cached_property
     def rotation(self) -> np.ndarray:
+        """Base-to-world rotation (read-only: success checks use it every step, so it is built once)."""
         c, s = math.cos(self.yaw), math.sin(self.yaw)
-        return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        rotation = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        rotation.flags.writeable = False
+        return rotation
 
     @property
     def quat(self) -> np.ndarray:

@@ -67,8 +67,8 @@ def _rate_limited(target: np.ndarray, commanded: np.ndarray, ctx: ControlContext
     """Clip to the joint limits and move the arm joints at most ``max_joint_step`` from
     ``commanded`` (the gripper entries jump): without it a random policy's target jumps make the
     contact solver diverge."""
-    target = np.clip(target, ctx.low, ctx.high)
-    delta = np.clip(target - commanded, -ctx.max_joint_step, ctx.max_joint_step)
+    target = np.minimum(np.maximum(target, ctx.low), ctx.high)  # np.clip's dispatch is slower (every step)
+    delta = np.minimum(np.maximum(target - commanded, -ctx.max_joint_step), ctx.max_joint_step)
     return np.where(ctx.arm_mask, commanded + delta, target)
 
 
@@ -118,8 +118,10 @@ class JointDelta(ControlMode):
 
     def next_target(self, action, commanded, ctx):
         low, high = self._bounds(ctx)
-        action = np.clip(action, low, high)
-        return np.clip(np.where(ctx.arm_mask, commanded + action, action), ctx.low, ctx.high)
+        # minimum/maximum rather than np.clip: this runs every step, and np.clip's dispatch costs
+        # more than the arithmetic on 8 numbers.
+        action = np.minimum(np.maximum(action, low), high)
+        return np.minimum(np.maximum(np.where(ctx.arm_mask, commanded + action, action), ctx.low), ctx.high)
 
     def encode(self, target, commanded, ctx):
         mask = ctx.arm_mask

@@ -73,6 +73,19 @@ class Simulation:
         self._robot_bodies = np.array(
             [b for b in range(self.model.nbody) if self.model.body(b).name.startswith(robot.body_prefix)]
         )
+        # Name -> id lookups, cached: success checks and procedural states name bodies every
+        # step, and ``model.body(name)`` builds a view object per call (a third of a cluttered
+        # task's per-step overhead in state mode).
+        self._body_ids: dict[str, int] = {}
+        self._site_ids: dict[str, int] = {}
+        self._joint_adrs: dict[str, tuple[int, int]] = {}
+        # Body pairs of the current contacts, computed once per physics state (success checks and
+        # procedural states ask several times per step); the key changes with every step, forward
+        # and reset made through this class, and with MuJoCo's own time and contact count.
+        self._state_stamp = 0
+        self._contacts_key: tuple[int, float, int] | None = None
+        self._contact_bodies_cache = np.zeros((0, 2), dtype=int)
+        self._contact_pairs_cache: set[tuple[int, int]] = set()
         self._scratch: mujoco.MjData | None = None  # for arm_collides
         self._links = np.zeros(0, dtype=int)
         self.initial_qpos = self.data.qpos.copy()
@@ -95,6 +108,7 @@ class Simulation:
             self.data.qpos[idx.finger_qpos] = robot.finger_targets(home[robot.gripper_index(arm)])
         self.apply_action(home)
         mujoco.mj_forward(self.model, self.data)
+        self._state_stamp += 1
 
     def apply_action(self, qpos_action: np.ndarray) -> None:
         """Write a joint-vector target into the position actuators."""
@@ -108,6 +122,7 @@ class Simulation:
 
     def step(self, substeps: int) -> None:
         mujoco.mj_step(self.model, self.data, nstep=substeps)
+        self._state_stamp += 1
 
     def diverged(self) -> bool:
         """True once the solver has blown up this episode (MuJoCo then resets the state)."""
@@ -116,32 +131,50 @@ class Simulation:
 
     def forward(self) -> None:
         mujoco.mj_forward(self.model, self.data)
+        self._state_stamp += 1
 
     # -- state queries ----------------------------------------------------------------------
     def body_id(self, name: str) -> int:
-        return self.model.body(name).id
+        bid = self._body_ids.get(name)
+        if bid is None:
+            bid = self._body_ids[name] = self.model.body(name).id  # an unknown name raises here
+        return bid
+
+    def site_id(self, name: str) -> int:
+        sid = self._site_ids.get(name)
+        if sid is None:
+            sid = self._site_ids[name] = self.model.site(name).id
+        return sid
+
+    def _joint_adr(self, name: str) -> tuple[int, int]:
+        """(qpos address, dof address) of a one-dof joint."""
+        adr = self._joint_adrs.get(name)
+        if adr is None:
+            joint = self.model.joint(name)
+            adr = self._joint_adrs[name] = (int(joint.qposadr[0]), int(joint.dofadr[0]))
+        return adr
 
     def body_pos(self, name: str) -> np.ndarray:
-        return self.data.xpos[self.model.body(name).id].copy()
+        return self.data.xpos[self.body_id(name)].copy()
 
     def body_quat(self, name: str) -> np.ndarray:
-        return self.data.xquat[self.model.body(name).id].copy()
+        return self.data.xquat[self.body_id(name)].copy()
 
     def body_mat(self, name: str) -> np.ndarray:
-        return self.data.xmat[self.model.body(name).id].reshape(3, 3).copy()
+        return self.data.xmat[self.body_id(name)].reshape(3, 3).copy()
 
     def site_pos(self, name: str) -> np.ndarray:
-        return self.data.site_xpos[self.model.site(name).id].copy()
+        return self.data.site_xpos[self.site_id(name)].copy()
 
     def joint_qpos(self, name: str) -> float:
-        return float(self.data.qpos[self.model.joint(name).qposadr[0]])
+        return float(self.data.qpos[self._joint_adr(name)[0]])
 
     def joint_speed(self, name: str) -> float:
         """Absolute velocity of a one-dof joint (rad/s or m/s): "at rest" for a hinge."""
-        return abs(float(self.data.qvel[self.model.joint(name).dofadr[0]]))
+        return abs(float(self.data.qvel[self._joint_adr(name)[1]]))
 
     def set_joint_qpos(self, name: str, value: float) -> None:
-        self.data.qpos[self.model.joint(name).qposadr[0]] = value
+        self.data.qpos[self._joint_adr(name)[0]] = value
 
     def set_free_pose(self, body: str, pos: Iterable[float], quat: Iterable[float] = (1, 0, 0, 0)) -> None:
         """Place a free-jointed body (its joint is named ``<body>_free``)."""
@@ -205,14 +238,28 @@ class Simulation:
 
     def in_contact(self, body_a: str, body_b: str) -> bool:
         """True if any geom of body ``a`` touches any geom of body ``b``."""
-        ncon = self.data.ncon
-        if ncon == 0:
+        if self.data.ncon == 0:
             return False
-        a, b = self.model.body(body_a).id, self.model.body(body_b).id
-        contacts = self.data.contact
-        b1 = self.model.geom_bodyid[contacts.geom1[:ncon]]
-        b2 = self.model.geom_bodyid[contacts.geom2[:ncon]]
-        return bool(np.any(((b1 == a) & (b2 == b)) | ((b1 == b) & (b2 == a))))
+        a, b = self.body_id(body_a), self.body_id(body_b)
+        return (a, b) in self._contact_pairs() or (b, a) in self._contact_pairs()
+
+    def _contact_bodies(self, ncon: int) -> np.ndarray:
+        """``(ncon, 2)`` body ids of the current contacts (cached per physics state)."""
+        self._refresh_contacts(ncon)
+        return self._contact_bodies_cache
+
+    def _contact_pairs(self) -> set[tuple[int, int]]:
+        """The current contacts as a set of (body, body) pairs, as MuJoCo lists them."""
+        self._refresh_contacts(self.data.ncon)
+        return self._contact_pairs_cache
+
+    def _refresh_contacts(self, ncon: int) -> None:
+        key = (self._state_stamp, float(self.data.time), ncon)
+        if key != self._contacts_key:
+            self._contacts_key = key
+            bodies = self.model.geom_bodyid[self.data.contact.geom[:ncon]]
+            self._contact_bodies_cache = bodies
+            self._contact_pairs_cache = set(map(tuple, bodies.tolist()))
 
     def gripper_touches(self, arm: str, body: str) -> bool:
         """True if either finger of ``arm`` touches ``body``."""
@@ -228,10 +275,9 @@ class Simulation:
         ncon = self.data.ncon
         if ncon == 0:
             return False
-        target = self.model.body(body).id
-        contacts = self.data.contact
-        b1 = self.model.geom_bodyid[contacts.geom1[:ncon]]
-        b2 = self.model.geom_bodyid[contacts.geom2[:ncon]]
+        target = self.body_id(body)
+        bodies = self._contact_bodies(ncon)
+        b1, b2 = bodies[:, 0], bodies[:, 1]
         robot = self._robot_bodies
         return bool(np.any(((b1 == target) & np.isin(b2, robot)) | ((b2 == target) & np.isin(b1, robot))))
 
@@ -309,7 +355,7 @@ class Simulation:
     def body_speed(self, name: str) -> float:
         """Linear speed of a body's frame (m/s), used to refuse success on transient states."""
         vel = np.empty(6)
-        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_BODY, self.model.body(name).id, vel, 0)
+        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_BODY, self.body_id(name), vel, 0)
         return float(np.linalg.norm(vel[3:]))
 
     # -- rendering --------------------------------------------------------------------------
