@@ -2,7 +2,10 @@ import pandas as pd
 from PIL import Image
 from typer.testing import CliRunner
 
+from vlapro_bench import cli
 from vlapro_bench.cli import app
+from vlapro_bench.evaluation.protocol import load_protocol
+from vlapro_bench.splits import load_split
 
 runner = CliRunner()
 
@@ -67,3 +70,36 @@ def test_rollout_bad_policy_arguments():
     assert result.exit_code == 2 and "random" in result.output
     result = runner.invoke(app, ["rollout", "click_bell", "--policy-arg", "oops", "--obs-mode", "state"])
     assert result.exit_code == 2 and "key=value" in result.output
+
+
+def test_a_task_of_the_other_suite_says_which_suite_to_pass():
+    result = runner.invoke(app, ["expert", "close_drawer", "--episodes", "1"])
+    assert result.exit_code == 2
+    assert "rlbench suite: pass --suite rlbench" in " ".join(result.output.split())
+
+
+def test_every_suite_option_names_both_suites():
+    for command in (["eval"], ["rollout"], ["collect"], ["list"], ["render"], ["expert"], ["baselines"]):
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+        assert "Task suite: robotwin or rlbench." in result.output, command
+
+
+def test_split_versions_come_from_the_option_or_the_protocol(tmp_path, monkeypatch):
+    result = runner.invoke(app, ["list", "--suite", "rlbench", "--split-version", "7"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "version 7" in result.output and "versions available: 0" in result.output
+    protocol = load_protocol("rlbench-v0").with_overrides(name="rlbench-v1", version=1, split_version=7)
+    path = protocol.save(tmp_path / "rlbench-v1.json")
+    result = runner.invoke(app, ["eval", "unseen", "--suite", "rlbench", "--protocol", str(path),
+                                 "--out", str(tmp_path / "out")], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert "protocol rlbench-v1 names split version 7" in " ".join(result.output.split())
+    # and a split file of that version decides what "unseen" means
+    seen_versions = []
+
+    def versioned(suite, version=0, **kwargs):
+        seen_versions.append(version)
+        return load_split(suite, 0, **kwargs)
+
+    monkeypatch.setattr("vlapro_bench.splits.load_split", versioned)
+    assert cli._resolve_tasks("rlbench", ["unseen"], 7) == list(load_split("rlbench").unseen)
+    assert seen_versions == [7]

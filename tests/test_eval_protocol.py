@@ -80,3 +80,12 @@ def test_protocol_files_by_path_and_clear_errors(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ProtocolError, match="not valid JSON"):
         load_protocol(tmp_path / "bad.json")
+
+
+def test_save_writes_a_file_that_loads_back_and_never_overwrites(tmp_path):
+    variant = load_protocol("rlbench-v0").with_overrides(name="rlbench-v0-five", episodes_per_task=5)
+    path = variant.save(tmp_path / "protocols" / "five.json")
+    loaded = load_protocol(path)
+    assert loaded == variant and loaded.protocol_hash() == variant.protocol_hash()
+    with pytest.raises(ProtocolError, match="never overwritten"):
+        variant.save(path)

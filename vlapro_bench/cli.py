@@ -26,9 +26,7 @@ app.command("reproduce")(reproduce_command)
 app.add_typer(memory_app, name="memory")
 app.add_typer(leaderboard_app, name="leaderboard")
 
-SuiteOpt = Annotated[str, typer.Option(help="Task suite: robotwin.")]
-#: The commands that cover both suites.
-AnySuiteOpt = Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")]
+SuiteOpt = Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")]
 
 
 def _parse_size(size: str) -> tuple[int, int]:
@@ -39,8 +37,8 @@ def _parse_size(size: str) -> tuple[int, int]:
     return h, w
 
 
-def _resolve_tasks(suite: str, tasks: list[str]) -> list[str]:
-    """Task names from arguments: names, or 'seen'/'unseen'/'all'."""
+def _resolve_tasks(suite: str, tasks: list[str], split_version: int = 0) -> list[str]:
+    """Task names from arguments: names, or 'seen'/'unseen' (of split file ``split_version``) or 'all'."""
     from vlapro_bench.registry import SUITES, UnknownTaskError, get_task_class, task_names  # noqa: PLC0415
     from vlapro_bench.splits import load_split  # noqa: PLC0415
 
@@ -51,7 +49,7 @@ def _resolve_tasks(suite: str, tasks: list[str]) -> list[str]:
         if item == "all":
             out += task_names(suite)
         elif item in ("seen", "unseen"):
-            out += list(load_split(suite).tasks(item))
+            out += list(load_split(suite, split_version).tasks(item))
         else:
             try:
                 get_task_class(suite, item)
@@ -62,13 +60,19 @@ def _resolve_tasks(suite: str, tasks: list[str]) -> list[str]:
 
 
 @app.command("list")
-def list_tasks(suite: AnySuiteOpt = "robotwin") -> None:
+def list_tasks(
+    suite: SuiteOpt = "robotwin",
+    split_version: Annotated[int, typer.Option(help="Split file version (data/splits/<suite>-v<N>.json).")] = 0,
+) -> None:
     """List suites, splits, tasks and their Gymnasium ids."""
     from vlapro_bench.registration import split_id  # noqa: PLC0415
     from vlapro_bench.registry import all_specs  # noqa: PLC0415
-    from vlapro_bench.splits import load_split  # noqa: PLC0415
+    from vlapro_bench.splits import SplitError, load_split  # noqa: PLC0415
 
-    split = load_split(suite)
+    try:
+        split = load_split(suite, split_version)
+    except SplitError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--split-version") from None
     rows = []
     for spec in all_specs(suite):
         which = "seen" if spec.name in split.seen else "unseen" if spec.name in split.unseen else "-"
@@ -76,7 +80,7 @@ def list_tasks(suite: AnySuiteOpt = "robotwin") -> None:
         rows.append({"task": spec.name, "split": which, "id": spec.gym_id, "steps": spec.max_episode_steps,
                      "action": spec.procedure.action_type, "transfer from": sources})
     typer.echo(f"Suite {suite}, split v{split.version}: {len(split.seen)} seen, {len(split.unseen)} unseen tasks")
-    typer.echo(f"  {split_id(suite, 'seen')}  {split_id(suite, 'unseen')}")
+    typer.echo(f"  {split_id(suite, 'seen', split.version)}  {split_id(suite, 'unseen', split.version)}")
     typer.echo(pd.DataFrame(rows).sort_values(["split", "task"]).to_string(index=False))
 
 
@@ -87,7 +91,7 @@ def render(
     seed: Annotated[int, typer.Option(help="Reset seed (fixes layout, colours, instruction).")] = 0,
     size: Annotated[str, typer.Option(help="Camera size HEIGHTxWIDTH.")] = "240x320",
     steps: Annotated[int, typer.Option(help="Expert steps to play before the picture (0 = initial state).")] = 0,
-    suite: AnySuiteOpt = "robotwin",
+    suite: SuiteOpt = "robotwin",
 ) -> None:
     """Save a montage of all cameras for one task and seed (RLBench: five cameras, three per row)."""
     from vlapro_bench.env import VLAProEnv  # noqa: PLC0415
@@ -144,7 +148,7 @@ def expert(
     tasks: Annotated[list[str], typer.Argument(help="Task names, or seen / unseen / all.")],
     episodes: Annotated[int, typer.Option(help="Episodes (seeds) per task.")] = 50,
     seed_start: Annotated[int, typer.Option(help="First seed.")] = 0,
-    suite: AnySuiteOpt = "robotwin",
+    suite: SuiteOpt = "robotwin",
 ) -> None:
     """Success rate of the scripted experts (state observations, no rendering)."""
     names = _resolve_tasks(suite, tasks)
@@ -159,7 +163,7 @@ def baselines(
     seed_start: Annotated[int, typer.Option(help="First seed.")] = 100000,
     obs_mode: Annotated[str, typer.Option(help="state (fast) or rgb (renders every camera).")] = "state",
     csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
-    suite: AnySuiteOpt = "robotwin",
+    suite: SuiteOpt = "robotwin",
 ) -> None:
     """Run the expert (privileged) and a random policy on a split; print per-task success."""
     names = _resolve_tasks(suite, [split])

@@ -93,8 +93,12 @@ def get_task_class(suite: str, name: str) -> type[Task]:
         return _TASKS[(suite, name)]
     except KeyError:
         valid = task_names(suite)
-        close = difflib.get_close_matches(name, valid, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        elsewhere = [other for other in SUITES if other != suite and (other, name) in _TASKS]
+        if elsewhere:
+            hint = f" It is a task of the {elsewhere[0]} suite: pass --suite {elsewhere[0]} (suite={elsewhere[0]!r})."
+        else:
+            close = difflib.get_close_matches(name, valid, n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise UnknownTaskError(
             f"Unknown {suite} task {name!r}.{hint} Valid tasks: {', '.join(valid)}"
         ) from None

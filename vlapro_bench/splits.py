@@ -110,7 +110,9 @@ def load_split(suite: str, version: int = 0, check_registered: bool = True) -> S
     """
     path = resources.files("vlapro_bench") / "data" / "splits" / f"{suite}-v{version}.json"
     if not path.is_file():
-        raise SplitError(f"No split file for suite {suite!r} version {version}")
+        have = sorted(v for s, v in available_splits() if s == suite)
+        raise SplitError(f"No split file for suite {suite!r} version {version} (data/splits/{suite}-v{version}.json); "
+                         f"versions available: {', '.join(map(str, have)) or 'none'}")
     split = Split.from_dict(json.loads(path.read_text()))
     if check_registered:
         split.check_registered()

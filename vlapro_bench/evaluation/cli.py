@@ -15,7 +15,7 @@ import typer
 
 def eval_command(
     tasks: Annotated[list[str] | None, typer.Argument(
-        help="Task names, or seen / unseen / all. Default: the unseen split.")] = None,
+        help="Task names, or seen / unseen (of the protocol's split version) / all. Default: unseen.")] = None,
     policy: Annotated[str, typer.Option(
         help="Registry name (random, expert, ...), package.module:factory, or a checkpoint / training-run "
              "folder.")] = "random",
@@ -41,7 +41,7 @@ def eval_command(
     cache_dir: Annotated[Path | None, typer.Option(
         help="Cache of expert-filter results (default ~/.cache/vlapro-bench).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars with ETA.")] = True,
-    suite: Annotated[str, typer.Option(help="Task suite: robotwin.")] = "robotwin",
+    suite: Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")] = "robotwin",
 ) -> None:
     """Evaluate a policy under a versioned protocol, with resumable per-episode records."""
     from vlapro_bench.cli import _parse_size, _policy_kwargs, _resolve_tasks  # noqa: PLC0415
@@ -65,8 +65,15 @@ def eval_command(
     if proto.suite != suite:
         raise typer.BadParameter(f"protocol {proto.name} is for suite {proto.suite}, not {suite}",
                                  param_hint="--protocol")
+    from vlapro_bench.splits import SplitError  # noqa: PLC0415
+
+    try:
+        names = _resolve_tasks(suite, tasks or ["unseen"], proto.split_version)
+    except SplitError as exc:
+        raise typer.BadParameter(f"protocol {proto.name} names split version {proto.split_version}: {exc}",
+                                 param_hint="--protocol") from None
     settings = EvalSettings(
-        policy=policy, tasks=tuple(_resolve_tasks(suite, tasks or ["unseen"])), protocol=proto,
+        policy=policy, tasks=tuple(names), protocol=proto,
         policy_kwargs=_policy_kwargs(policy_arg or []), obs_mode=obs_mode, control_mode=control_mode,
         camera_size=_parse_size(size), cameras=tuple(camera) if camera else None, episodes=episodes,
         videos=videos, label=label)

@@ -121,6 +121,16 @@ class Protocol(BaseModel):
         except ValidationError as exc:
             raise ProtocolError(f"Invalid protocol override {changes}: {exc}") from exc
 
+    def save(self, path: str | Path) -> Path:
+        """Write the protocol as a JSON file that ``load_protocol(path)`` and ``eval --protocol``
+        read back (a variant for a new split version, say); refuses to overwrite a file."""
+        path = Path(path)
+        if path.exists():
+            raise ProtocolError(f"{path} exists; a protocol file is never overwritten (its hash is in results)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+        return path
+
     @classmethod
     def from_dict(cls, data: dict) -> Protocol:
         try:
