@@ -10,6 +10,7 @@ from vlapro_bench.evaluation.stats import (
     bootstrap_average,
     mcnemar_exact,
     paired_comparison,
+    split_average,
     wilson_interval,
 )
 
@@ -59,6 +60,26 @@ def test_bootstrap_average_covers_the_truth_at_the_nominal_rate():
         counts = [(int(rng.binomial(50, p)), 50) for p in true_rates]
         covered += bootstrap_average(counts, resamples=2000, seed=experiment).contains(truth)
     assert 0.90 <= covered / 200 <= 0.99
+
+
+def test_split_average_uses_the_pooled_wilson_interval_where_the_bootstrap_collapses():
+    # every task at 0% (or 100%) with one episode count: a bootstrap would say [0, 0]
+    for counts, successes in (([(0, 100)] * 10, 0), ([(100, 100)] * 10, 1000)):
+        ci, method = split_average(counts)
+        pooled = wilson_interval(successes, 1000)
+        assert method == "pooled_wilson"
+        assert (ci.estimate, ci.low, ci.high) == (successes / 1000, pooled.low, pooled.high)
+        assert ci.high - ci.low > 0.003
+    assert bootstrap_average([(0, 100)] * 10).high == 0.0  # what it replaces
+    # one task: its own Wilson interval, as the per-task row
+    ci, method = split_average([(3, 10)])
+    assert method == "pooled_wilson" and (ci.low, ci.high) == (wilson_interval(3, 10).low, wilson_interval(3, 10).high)
+    # anything else: the stratified bootstrap, unchanged
+    counts = [(3, 10), (0, 10), (10, 10)]
+    ci, method = split_average(counts, seed=4)
+    assert method == "stratified_bootstrap" and ci == bootstrap_average(counts, seed=4)
+    _, method = split_average([(0, 10), (20, 20)])  # at the bounds, but unequal sizes: rate != pooled rate
+    assert method == "stratified_bootstrap"
 
 
 def test_paired_bootstrap_covers_the_true_difference_and_gain():

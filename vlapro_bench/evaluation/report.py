@@ -3,8 +3,9 @@
 Runs are results folders of ``vlapro-bench eval``. All runs of one report must share a protocol
 hash; comparisons against ``--baseline`` are paired over the (task, seed) episodes both runs
 played. Tables follow the paper's layout (base, method, relative gain per task, then the
-average), with intervals: Wilson 95% per task, stratified bootstrap for averages, paired
-bootstrap for gains, and an exact McNemar p-value per comparison.
+average), with intervals: Wilson 95% per task, stratified bootstrap for averages (pooled Wilson
+where every task is at 0% or 100%), paired bootstrap for gains, and an exact McNemar p-value per
+comparison.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from vlapro_bench.evaluation.stats import (
     DEFAULT_RESAMPLES,
     Interval,
     PairedComparison,
-    bootstrap_average,
     paired_comparison,
+    split_average,
     wilson_interval,
 )
 
@@ -86,7 +87,7 @@ def check_same_protocol(runs: Sequence[RunData]) -> None:
 
 
 def task_rates(run: RunData, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> pd.DataFrame:
-    """Per task: successes, episodes, rate and Wilson interval; then the average (bootstrap)."""
+    """Per task: successes, episodes, rate and Wilson interval; then the average (:func:`split_average`)."""
     rows = []
     counts = []
     for task, group in run.episodes.groupby("task", sort=True):
@@ -95,7 +96,7 @@ def task_rates(run: RunData, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) 
         counts.append((k, n))
         rows.append({"task": task, "successes": k, "episodes": n, "rate": ci.estimate, "low": ci.low,
                      "high": ci.high})
-    avg = bootstrap_average(counts, resamples=resamples, seed=seed)
+    avg, _ = split_average(counts, resamples=resamples, seed=seed)
     rows.append({"task": AVERAGE, "successes": sum(k for k, _ in counts), "episodes": sum(n for _, n in counts),
                  "rate": avg.estimate, "low": avg.low, "high": avg.high})
     return pd.DataFrame(rows)
@@ -234,7 +235,8 @@ class Report:
             out += c.notes
         if any(run.privileged for run in self.runs):
             out.append(PRIVILEGED_NOTE)
-        out.append("Intervals: Wilson 95% per task; stratified bootstrap 95% for averages (mean of per-task rates); "
+        out.append("Intervals: Wilson 95% per task; stratified bootstrap 95% for averages (mean of per-task rates; the "
+                   "pooled Wilson interval for one task or when every task is at 0% or 100%); "
                    "paired bootstrap 95% for gains.")
         return out
 

@@ -4,7 +4,12 @@
   approximation collapses to a zero-width interval).
 - A split average (the mean of per-task rates, every task weighted equally, as the paper's
   tables): stratified bootstrap, resampling episodes within each task. Resampling n Bernoulli
-  outcomes with replacement gives a Binomial(n, k/n) count, so we draw that directly.
+  outcomes with replacement gives a Binomial(n, k/n) count, so we draw that directly. Where
+  the bootstrap has nothing to resample (one task, or every task at 0% or 100% with the same
+  episode count: an expert, a random policy, a backbone that never succeeds) it would print a
+  zero-width interval, claiming certainty 1000 episodes cannot give; there the average is the
+  pooled rate and its interval the Wilson interval of the pooled episodes
+  (:func:`split_average`).
 - Two runs on the same (task, seed) pairs: paired stratified bootstrap of the absolute
   difference and of the relative improvement ``(SR_b - SR_a) / SR_a``; resampling pairs within
   a task is a multinomial draw over the four outcome cells (00, 01, 10, 11). The paired test is
@@ -80,6 +85,32 @@ def bootstrap_average(counts: Sequence[tuple[int, int]], resamples: int = DEFAUL
         draws[i] = rng.binomial(n, k / n, size=resamples) / n
     low, high = percentile_interval(draws.mean(axis=0), confidence)
     return Interval(float(rates.mean()), low, high)
+
+
+#: How :func:`split_average` got its interval (recorded in leaderboard entries).
+STRATIFIED_BOOTSTRAP = "stratified_bootstrap"
+POOLED_WILSON = "pooled_wilson"
+
+
+def split_average(counts: Sequence[tuple[int, int]], resamples: int = DEFAULT_RESAMPLES,
+                  confidence: float = DEFAULT_CONFIDENCE, seed: int = 0) -> tuple[Interval, str]:
+    """The split average with its interval, and the method that gave the interval.
+
+    A stratified bootstrap (:func:`bootstrap_average`), except where it has no variance to
+    resample: a single task, or every task at 0/n or n/n with one n for all. The mean of the
+    per-task rates then equals the pooled rate, and the Wilson interval of the pooled episodes
+    (e.g. [0, 0.4%] for 0/1000) says what the episodes can and cannot rule out.
+    """
+    if not counts:
+        raise ValueError("split_average needs at least one task")
+    sizes = {n for _, n in counts}
+    at_bounds = all(k in (0, n) for k, n in counts)
+    if len(counts) == 1 or (at_bounds and len(sizes) == 1):
+        successes, episodes = sum(k for k, _ in counts), sum(n for _, n in counts)
+        pooled = wilson_interval(successes, episodes, confidence)
+        mean = float(np.mean([k / n for k, n in counts]))
+        return Interval(mean, pooled.low, pooled.high), POOLED_WILSON
+    return bootstrap_average(counts, resamples, confidence, seed), STRATIFIED_BOOTSTRAP
 
 
 def mcnemar_exact(base_only: int, method_only: int) -> float:

@@ -1,7 +1,8 @@
 """The numbers of an entry, computed one way for ``submit`` and recomputed the same way by ``validate``.
 
 Per task: the success rate with a Wilson 95% interval. Split average: the mean of per-task rates
-with a stratified bootstrap interval (the evaluator's statistics, :mod:`vlapro_bench.evaluation.stats`).
+with the evaluator's interval (stratified bootstrap, or pooled Wilson when every task is at 0% or
+100%; :mod:`vlapro_bench.evaluation.stats`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from vlapro_bench.evaluation.protocol import Protocol
 from vlapro_bench.evaluation.records import EpisodeRecord
-from vlapro_bench.evaluation.stats import DEFAULT_RESAMPLES, bootstrap_average, wilson_interval
+from vlapro_bench.evaluation.stats import DEFAULT_RESAMPLES, split_average, wilson_interval
 from vlapro_bench.leaderboard.schema import CONFIDENCE, AverageResult, TaskResult
 
 #: Recomputed Wilson bounds are closed-form: they must agree to rounding error.
@@ -31,8 +32,8 @@ def task_result(successes: int, episodes: int, excluded_seeds: Sequence[int] = (
 
 def average_result(counts: Sequence[tuple[int, int]], resamples: int = DEFAULT_RESAMPLES,
                    seed: int = BOOTSTRAP_SEED) -> AverageResult:
-    ci = bootstrap_average(counts, resamples=resamples, confidence=CONFIDENCE, seed=seed)
-    return AverageResult(rate=ci.estimate, low=ci.low, high=ci.high, resamples=resamples, seed=seed)
+    ci, method = split_average(counts, resamples=resamples, confidence=CONFIDENCE, seed=seed)
+    return AverageResult(rate=ci.estimate, low=ci.low, high=ci.high, method=method, resamples=resamples, seed=seed)
 
 
 def counts_by_task(records: Iterable[EpisodeRecord]) -> dict[str, tuple[int, int]]:
@@ -82,8 +83,11 @@ def average_problems(tasks: Mapping[str, TaskResult], average: AverageResult) ->
     problems = []
     if abs(average.rate - expected.rate) > RATE_TOLERANCE:
         problems.append(f"average rate {average.rate} is not the mean of the per-task rates, {expected.rate}")
-    if abs(average.low - expected.low) > BOOTSTRAP_TOLERANCE or abs(average.high - expected.high) > BOOTSTRAP_TOLERANCE:
-        problems.append(f"average interval [{average.low}, {average.high}] does not match the stratified bootstrap "
-                        f"recomputed with seed {average.seed} and {average.resamples} resamples: "
+    if average.method != expected.method:
+        problems.append(f"average interval method {average.method!r}: these counts take {expected.method!r} "
+                        f"(pooled Wilson for one task or when every task is at 0% or 100%)")
+    elif max(abs(average.low - expected.low), abs(average.high - expected.high)) > BOOTSTRAP_TOLERANCE:
+        problems.append(f"average interval [{average.low}, {average.high}] does not match the {expected.method} "
+                        f"interval recomputed with seed {average.seed} and {average.resamples} resamples: "
                         f"[{expected.low}, {expected.high}]")
     return problems

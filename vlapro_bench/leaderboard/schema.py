@@ -74,7 +74,7 @@ class AverageResult(StrictModel):
     rate: float = Field(ge=0.0, le=1.0)
     low: float = Field(ge=0.0, le=1.0)
     high: float = Field(ge=0.0, le=1.0)
-    method: Literal["stratified_bootstrap"] = "stratified_bootstrap"
+    method: Literal["stratified_bootstrap", "pooled_wilson"] = "stratified_bootstrap"
     resamples: int = Field(ge=1000, le=20_000, description="Bounded: a validator recomputes the interval.")
     seed: int = Field(ge=0, le=2**32 - 1)
 

@@ -120,9 +120,9 @@ def write_side_by_side(runs: list[Path], out: Path, suite: str, title: str, resa
         f"# {title}", "",
         "## Ours (same protocol seeds for every arm; gains paired against the plain backbone)", "",
         to_markdown(ours), "", *[f"- {line}" for line in notes], "",
-        "The average's interval is the evaluator's stratified bootstrap, which collapses to a point when every "
-        "task is at 0% or 100%; the pooled Wilson interval (all episodes of the arm as one binomial sample) "
-        "stays honest there.", "",
+        "The average's interval is the evaluator's stratified bootstrap, or, when every task is at 0% or 100% "
+        "(where the bootstrap would collapse to a point), the pooled Wilson interval of all the arm's "
+        "episodes.", "",
         "## The paper's", "", to_markdown(paper), "", f"Source: {PAPER_SOURCE}.", "",
         "## Per task (evaluator report)", "", to_markdown(report.table()), "",
         *[f"- {note}" for note in report.notes()], "",
