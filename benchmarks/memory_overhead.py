@@ -19,7 +19,12 @@ bank here has 10,000 memories (keys) over 256 distinct adapters. The per-chunk f
 not depend on how many adapters are stored (k rows are copied), only retrieval does, and that
 scores all 10,000 memories. Random weights: latency does not depend on what was learned.
 
-Run: ``python benchmarks/memory_overhead.py [--repeats N] [--threads T]``.
+The ratio depends on the backbone: fusing costs about ``out * in * k * rank`` per target linear,
+whatever the token count, while the forward pass grows with tokens and the CNN. ``--config``
+takes a training config (``configs/train_full.json``: its ``model`` section) to measure another
+tinyvla size.
+
+Run: ``python benchmarks/memory_overhead.py [--repeats N] [--threads T] [--config FILE]``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from vlapro_bench.config_files import read_json_object
 from vlapro_bench.memory.bank import MemoryBank, MemoryEntry, lora_info
 from vlapro_bench.memory.config import KeyConfig, LoraSpec
 from vlapro_bench.memory.contract import linear_targets
@@ -143,18 +149,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=40, help="timed calls per figure (medians)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--config", default=None,
+                        help="training config JSON whose 'model' section sizes tinyvla (default: TinyVLAConfig())")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
     rng = np.random.default_rng(0)
     config = TinyVLAConfig()
+    if args.config:
+        config = TinyVLAConfig.from_dict(read_json_object(args.config, "Training config").get("model", {}))
     model = TinyVLA(config).eval()
     obs = observation(config, rng)
     spec, keys = LoraSpec(rank=16, alpha=32), KeyConfig()
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} thread(s); "
-          f"tinyvla default config, LoRA rank {spec.rank} on {len(linear_targets(model, LORA_TRANSFORMER_REGEX))} "
-          f"linears, {keys.keys_per_memory} keys per memory; medians of {args.repeats} paired calls")
+          f"tinyvla {args.config or 'default config'}, LoRA rank {spec.rank} on "
+          f"{len(linear_targets(model, LORA_TRANSFORMER_REGEX))} linears, {keys.keys_per_memory} keys per memory; "
+          f"medians of {args.repeats} paired calls")
 
     chunk_rows, retrieval_rows = [], []
     for size in BANK_SIZES:
