@@ -9,6 +9,7 @@ from scipy.stats import norm
 from vlapro_bench.evaluation.stats import (
     bootstrap_average,
     mcnemar_exact,
+    newcombe_paired_difference,
     paired_comparison,
     split_average,
     wilson_interval,
@@ -104,6 +105,61 @@ def test_paired_bootstrap_covers_the_true_difference_and_gain():
         covered_rel += result.relative.contains(true_rel)
     assert 0.90 <= covered_diff / experiments <= 0.99
     assert 0.90 <= covered_rel / experiments <= 0.99
+
+
+def newcombe_by_formula(both: int, method_only: int, base_only: int, neither: int) -> tuple[float, float]:
+    """Newcombe (1998) method 10, written out from the paper with the Wilson formula above."""
+    n = both + method_only + base_only + neither
+    p1, p2 = (both + method_only) / n, (both + base_only) / n
+    l1, u1 = (max(v, 0.0) if i == 0 else min(v, 1.0) for i, v in enumerate(wilson_by_formula(both + method_only, n)))
+    l2, u2 = (max(v, 0.0) if i == 0 else min(v, 1.0) for i, v in enumerate(wilson_by_formula(both + base_only, n)))
+    margins = [(both + method_only), (base_only + neither), (both + base_only), (method_only + neither)]
+    phi = 0.0 if 0 in margins else (both * neither - method_only * base_only) / math.sqrt(math.prod(margins))
+    theta = p1 - p2
+    low = theta - math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    high = theta + math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    return low, high
+
+
+@pytest.mark.parametrize("table", [(12, 9, 2, 17), (0, 0, 0, 40), (0, 20, 0, 0), (5, 0, 0, 5), (3, 1, 4, 22)])
+def test_newcombe_matches_the_formula(table):
+    ci = newcombe_paired_difference(*table)
+    low, high = newcombe_by_formula(*table)
+    assert (ci.low, ci.high) == (pytest.approx(low, abs=1e-9), pytest.approx(high, abs=1e-9))
+    assert ci.low <= ci.estimate <= ci.high
+
+
+def test_newcombe_covers_the_true_paired_difference_near_zero():
+    """A rare-success regime (base 8%, correlated method at 13%), 30 pairs: where a bootstrap of a
+    handful of successes is overconfident, the score interval covers the truth at about 95%."""
+    rng = np.random.default_rng(11)
+    p_base, keep, gain = 0.08, 0.8, 0.07
+    truth = p_base * keep + (1 - p_base) * gain - p_base
+    covered, experiments = 0, 400
+    for _ in range(experiments):
+        a = rng.random(30) < p_base
+        b = np.where(a, rng.random(30) < keep, rng.random(30) < gain)
+        cells = (int(np.sum(a & b)), int(np.sum(~a & b)), int(np.sum(a & ~b)), int(np.sum(~a & ~b)))
+        covered += newcombe_paired_difference(*cells).contains(truth)
+    assert 0.92 <= covered / experiments <= 0.995
+
+
+def test_paired_difference_keeps_a_width_where_the_bootstrap_collapses():
+    fails = {f"task{t}": (np.zeros(4, bool), np.zeros(4, bool)) for t in range(10)}  # 40 paired failures
+    result = paired_comparison(fails, resamples=500)
+    bound = wilson_interval(0, 40).high
+    assert result.difference_method == "newcombe"
+    assert (result.difference.low, result.difference.estimate, result.difference.high) == \
+        (pytest.approx(-bound), 0.0, pytest.approx(bound))
+    # every pair of a task in one cell, but cells differ between tasks (expert vs random): pooled, still wide
+    mixed = {"a": (np.zeros(20, bool), np.ones(20, bool)), "b": (np.ones(20, bool), np.ones(20, bool))}
+    result = paired_comparison(mixed, resamples=500)
+    assert result.difference_method == "newcombe" and result.difference.estimate == pytest.approx(0.5)
+    assert result.difference.low < 0.5 < result.difference.high
+    # real variation in several tasks: the paired bootstrap, as before
+    rng = np.random.default_rng(0)
+    varied = {f"t{t}": (rng.random(20) < 0.4, rng.random(20) < 0.6) for t in range(3)}
+    assert paired_comparison(varied, resamples=500).difference_method == "paired_bootstrap"
 
 
 def test_paired_comparison_counts_and_relative_gain():

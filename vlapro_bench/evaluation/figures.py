@@ -112,7 +112,7 @@ def plot_relative_improvement(report: Report, path: Path) -> Path:
     ax_rel.set_xlabel("(SR(method) - SR(base)) / SR(base), %")
     ax_abs.set_xlim(-105, 105)
     ax_rel.set_xlim(-min(rel_limit, 105), rel_limit)
-    ax_abs.set_title("Absolute difference (paired bootstrap 95% CI)", fontsize=9)
+    ax_abs.set_title("Absolute difference (paired 95% CI: Newcombe per task, bootstrap over tasks)", fontsize=9)
     ax_rel.set_title("Relative improvement (paired bootstrap 95% CI)", fontsize=9)
     ax_abs.legend(fontsize=8, loc="best")  # the difference is always defined, so every comparison has a bar here
     fig.savefig(path, dpi=130)

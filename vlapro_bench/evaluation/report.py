@@ -4,8 +4,9 @@ Runs are results folders of ``vlapro-bench eval``. All runs of one report must s
 hash; comparisons against ``--baseline`` are paired over the (task, seed) episodes both runs
 played. Tables follow the paper's layout (base, method, relative gain per task, then the
 average), with intervals: Wilson 95% per task, stratified bootstrap for averages (pooled Wilson
-where every task is at 0% or 100%), paired bootstrap for gains, and an exact McNemar p-value per
-comparison.
+where every task is at 0% or 100%), a paired bootstrap for gains over tasks (Newcombe's paired score
+interval for the difference within one task, or where every task's pairs agree), and an exact
+McNemar p-value per comparison.
 """
 
 from __future__ import annotations
@@ -237,7 +238,8 @@ class Report:
             out.append(PRIVILEGED_NOTE)
         out.append("Intervals: Wilson 95% per task; stratified bootstrap 95% for averages (mean of per-task rates; the "
                    "pooled Wilson interval for one task or when every task is at 0% or 100%); "
-                   "paired bootstrap 95% for gains.")
+                   "paired bootstrap 95% for gains over tasks; Newcombe's paired score interval for a difference "
+                   "within one task or where every task's pairs agree.")
         return out
 
 

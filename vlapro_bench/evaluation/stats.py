@@ -13,7 +13,10 @@
 - Two runs on the same (task, seed) pairs: paired stratified bootstrap of the absolute
   difference and of the relative improvement ``(SR_b - SR_a) / SR_a``; resampling pairs within
   a task is a multinomial draw over the four outcome cells (00, 01, 10, 11). The paired test is
-  the exact McNemar test on the discordant pairs.
+  the exact McNemar test on the discordant pairs. Within one task, or when every task's pairs
+  sit in one cell (40 paired failures, say), the bootstrap has nothing to resample and would
+  print a zero-width difference; there the difference gets Newcombe's score interval for paired
+  proportions (:func:`newcombe_paired_difference`) over the pooled pairs.
 
 All bootstraps are seeded, so a report is reproducible to the digit.
 """
@@ -121,6 +124,31 @@ def mcnemar_exact(base_only: int, method_only: int) -> float:
     return float(binomtest(method_only, discordant, 0.5).pvalue)
 
 
+def newcombe_paired_difference(both: int, method_only: int, base_only: int, neither: int,
+                               confidence: float = DEFAULT_CONFIDENCE) -> Interval:
+    """Score interval for ``SR_method - SR_base`` from paired outcome counts.
+
+    Newcombe (1998), "Improved confidence intervals for the difference between binomial
+    proportions based on paired data", Statistics in Medicine 17: 2635-2650, method 10: the
+    Wilson intervals of the two marginal rates combined with the phi correlation of the 2x2
+    table (phi = 0 when a margin is empty). Unlike a bootstrap it keeps a width at 0% and 100%.
+    """
+    counts = (both, method_only, base_only, neither)
+    if min(counts) < 0 or sum(counts) < 1:
+        raise ValueError(f"need non-negative paired counts with at least one pair, got {counts}")
+    n = sum(counts)
+    method_k, base_k = both + method_only, both + base_only
+    method, base = wilson_interval(method_k, n, confidence), wilson_interval(base_k, n, confidence)
+    margins = (method_k, n - method_k, base_k, n - base_k)
+    phi = 0.0 if 0 in margins else (both * neither - method_only * base_only) / math.sqrt(math.prod(margins))
+    d_method_low, d_method_high = method.estimate - method.low, method.high - method.estimate
+    d_base_low, d_base_high = base.estimate - base.low, base.high - base.estimate
+    estimate = method.estimate - base.estimate
+    below = math.sqrt(max(d_method_low**2 - 2 * phi * d_method_low * d_base_high + d_base_high**2, 0.0))
+    above = math.sqrt(max(d_method_high**2 - 2 * phi * d_method_high * d_base_low + d_base_low**2, 0.0))
+    return Interval(estimate, max(estimate - below, -1.0), min(estimate + above, 1.0))
+
+
 @dataclass(frozen=True)
 class PairedComparison:
     """Method (b) against base (a) on the same (task, seed) pairs; rates are task averages."""
@@ -134,6 +162,7 @@ class PairedComparison:
     base_only: int  # pairs the base solved and the method did not
     method_only: int  # pairs the method solved and the base did not
     p_value: float  # exact McNemar test on the discordant pairs
+    difference_method: str = "paired_bootstrap"  # or "newcombe" (see newcombe_paired_difference)
 
 
 def _relative(diff: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -156,6 +185,8 @@ def paired_comparison(pairs: Mapping[str, tuple[Sequence[bool], Sequence[bool]]]
     method_draws = np.zeros(resamples)
     base_rates, method_rates = [], []
     base_only = method_only = total = 0
+    pooled = np.zeros(4, dtype=int)
+    sizes, one_cell = set(), True
     for task, (a_seq, b_seq) in pairs.items():
         a, b = np.asarray(a_seq, dtype=bool), np.asarray(b_seq, dtype=bool)
         if a.shape != b.shape or a.ndim != 1 or a.size == 0:
@@ -170,15 +201,25 @@ def paired_comparison(pairs: Mapping[str, tuple[Sequence[bool], Sequence[bool]]]
         base_only += int(cells[2])
         method_only += int(cells[1])
         total += n
+        pooled += cells
+        sizes.add(n)
+        one_cell = one_cell and int(np.count_nonzero(cells)) == 1
     k = len(pairs)
     base_draws /= k
     method_draws /= k
     base, method = float(np.mean(base_rates)), float(np.mean(method_rates))
-    diff = Interval(method - base, *percentile_interval(method_draws - base_draws, confidence))
+    if k == 1 or (one_cell and len(sizes) == 1):
+        # Nothing for a bootstrap to resample: the pooled pairs' score interval (equal task sizes
+        # make the mean of per-task differences the pooled difference).
+        neither, only_m, only_b, both = (int(c) for c in pooled)
+        diff, difference_method = newcombe_paired_difference(both, only_m, only_b, neither, confidence), "newcombe"
+    else:
+        diff = Interval(method - base, *percentile_interval(method_draws - base_draws, confidence))
+        difference_method = "paired_bootstrap"
     if base > 0:
         rel = Interval((method - base) / base, *percentile_interval(_relative(method_draws - base_draws, base_draws),
                                                                      confidence))
     else:
         rel = Interval(math.nan, math.nan, math.nan)
     return PairedComparison(k, total, base, method, diff, rel, base_only, method_only,
-                            mcnemar_exact(base_only, method_only))
+                            mcnemar_exact(base_only, method_only), difference_method)

@@ -3,7 +3,7 @@
 All statistics come from the evaluator (:mod:`vlapro_bench.evaluation.report`): per-task Wilson
 intervals, bootstrap intervals for averages, and, for each k, the paired comparison against the
 plain backbone over the (task, seed) episodes both arms played: absolute difference and relative
-improvement ``(SR_b - SR_a) / SR_a`` with paired bootstrap intervals and the exact McNemar test.
+improvement ``(SR_b - SR_a) / SR_a`` with the evaluator's paired intervals and the exact McNemar test.
 When the plain backbone's average is 0% the relative improvement is undefined and the report
 says so instead of printing a number; the absolute difference is still reported.
 """
