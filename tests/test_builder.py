@@ -41,3 +41,30 @@ def test_excluded_pair_never_collides():
     sim.step(300)  # gravity pulls the lid into the base; only the joint limit stops it
     assert not sim.in_contact("base", "lid")
     assert np.isclose(sim.joint_qpos("lid_slide"), -0.02, atol=2e-3)
+
+
+def test_contact_queries_follow_every_change_of_state():
+    """Contacts are cached per physics state: a step, a forward after moving a body, a reset and
+    MuJoCo called directly must each be seen (checked against the contact list itself)."""
+    sim = Simulation(_scene_with_dome)
+    cube, dome = sim.body_id("cube"), sim.body_id("dome")
+
+    def truth() -> bool:
+        pairs = sim.model.geom_bodyid[sim.data.contact.geom[: sim.data.ncon]].tolist()
+        return [cube, dome] in pairs or [dome, cube] in pairs
+
+    sim.reset()
+    sim.set_free_pose("cube", (0.0, 0.5, 0.2))
+    sim.step(600)
+    assert sim.in_contact("cube", "dome") and sim.in_contact("dome", "cube") and truth()
+    sim.set_free_pose("cube", (0.3, 0.5, 0.3))  # lifted away, same simulation time
+    sim.forward()
+    assert not sim.in_contact("cube", "dome") and not truth()
+    sim.set_free_pose("cube", (0.0, 0.5, 0.049))
+    mujoco.mj_forward(sim.model, sim.data)  # not through Simulation: the contact count changes
+    assert sim.in_contact("cube", "dome") and truth()
+    sim.set_free_pose("cube", (0.3, 0.5, 0.3))
+    sim.step(1)
+    assert sim.in_contact("cube", "dome") == truth() is False
+    sim.reset()
+    assert sim.in_contact("cube", "dome") == truth()
