@@ -240,8 +240,8 @@ class Simulation:
         """True if any geom of body ``a`` touches any geom of body ``b``."""
         if self.data.ncon == 0:
             return False
-        a, b = self.body_id(body_a), self.body_id(body_b)
-        return (a, b) in self._contact_pairs() or (b, a) in self._contact_pairs()
+        a, b, pairs = self.body_id(body_a), self.body_id(body_b), self._contact_pairs()
+        return (a, b) in pairs or (b, a) in pairs
 
     def _contact_bodies(self, ncon: int) -> np.ndarray:
         """``(ncon, 2)`` body ids of the current contacts (cached per physics state)."""
