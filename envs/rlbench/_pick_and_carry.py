@@ -20,7 +20,7 @@ from vlapro_bench.envs.rlbench._common import TaskFrame
 from vlapro_bench.sim.franka import BASE_POS as PANDA_BASE
 from vlapro_bench.sim.franka import TABLE_TOP_Z
 from vlapro_bench.sim.geometry import gripper_down_quat, quat_yaw
-from vlapro_bench.sim.skills import grasp_yaw
+from vlapro_bench.sim.skills import grasp_yaw, release_upward
 
 #: RLBench's cubes (pick_and_lift, stack_blocks): 0.05 m, 0.125 kg.
 CUBE_HALF = 0.025
@@ -177,9 +177,7 @@ def place_held(
     tcp_goal = goal + (sim.tcp_pos(arm) - sim.body_pos(body))
     yield from motion.line(arm, tcp_goal, quat, steps=12, segments=2)
     if release:
-        yield from motion.gripper(arm, motion.robot.gripper_open, steps=10)
-        yield from motion.wait(4)
-        yield from motion.line(arm, tcp_goal + (0.0, 0.0, retreat), quat, steps=14, segments=2)
+        yield from release_upward(motion, arm, tcp_goal, quat, retreat)
 
 
 def grasp_from_above(

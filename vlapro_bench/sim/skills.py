@@ -96,9 +96,14 @@ def place_at(
     yield from motion.move(arm, target + (0, 0, hover), quat, steps=30)
     yield from motion.line(arm, target, quat, steps=16, segments=2)
     if release:
-        yield from motion.gripper(arm, motion.robot.gripper_open, steps=10)
-        yield from motion.wait(4)
-        yield from motion.line(arm, target + (0, 0, retreat), quat, steps=14, segments=2)
+        yield from release_upward(motion, arm, target, quat, retreat)
+
+
+def release_upward(motion: Motion, arm: str, tcp_at_release, quat, retreat: float) -> Iterator[np.ndarray]:
+    """Open the gripper where it is, let the object settle, and back straight up by ``retreat``."""
+    yield from motion.gripper(arm, motion.robot.gripper_open, steps=10)
+    yield from motion.wait(4)
+    yield from motion.line(arm, np.asarray(tcp_at_release, float) + (0, 0, retreat), quat, steps=14, segments=2)
 
 
 def press(
@@ -208,5 +213,5 @@ def _finger_yaw(quat: np.ndarray) -> float:
 
 __all__ = [
     "ARMS", "NATURAL_YAW", "arm_for", "grasp_handle", "grasp_yaw", "move_along", "place_at", "press", "push",
-    "reach", "retreat", "top_grasp",
+    "reach", "release_upward", "retreat", "top_grasp",
 ]
