@@ -12,6 +12,7 @@ import gc
 import tracemalloc
 
 import numpy as np
+import pytest
 import torch
 from torch.profiler import ProfilerActivity, profile
 
@@ -49,7 +50,8 @@ def live_tensors() -> int:
     return sum(1 for obj in gc.get_objects() if issubclass(type(obj), torch.Tensor))
 
 
-def run_chunks(fusion_cls, chunks: int) -> dict:
+def run_chunks(fusion_cls, chunks: int, activation_every: int = 0) -> dict:
+    """``activation_every``: every n-th target layer adds its term on the activations (0: none)."""
     torch.manual_seed(0)
     model = TinyVLA(TinyVLAConfig(**TINY)).eval()
     targets = linear_targets(model, LORA_TRANSFORMER_REGEX)
@@ -60,7 +62,8 @@ def run_chunks(fusion_cls, chunks: int) -> dict:
                 for n, m in targets.items()}
 
     table = AdapterTable.from_adapters([f"m{i}" for i in range(N_MEMORIES)], [adapter() for _ in range(N_MEMORIES)])
-    fusion = fusion_cls(model, table, K, 2.0, base=adapter())
+    activation = list(targets)[::activation_every] if activation_every else []
+    fusion = fusion_cls(model, table, K, 2.0, base=adapter(), activation_path=activation)
     retriever = Retriever(torch.randn(N_MEMORIES, KEYS, DIM, generator=gen), K, temperature=0.1)
     queries = torch.randn(chunks, DIM, generator=gen)
     rng = np.random.default_rng(0)
@@ -101,8 +104,9 @@ def run_chunks(fusion_cls, chunks: int) -> dict:
                                                                      retriever.weights.data_ptr()]}
 
 
-def test_1000_chunks_with_changing_top_k_allocate_nothing_per_chunk():
-    result = run_chunks(FusedLoRA, 1000)
+@pytest.mark.parametrize("activation_every", [0, 2])
+def test_1000_chunks_with_changing_top_k_allocate_nothing_per_chunk(activation_every):
+    result = run_chunks(FusedLoRA, 1000, activation_every)
     assert result["changes"] > 500  # the top-k really changed from chunk to chunk
     assert result["setup_bytes"] == 0  # retrieval + fusion set-up: no tensor storage allocated
     assert result["pointers_stable"]

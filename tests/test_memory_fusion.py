@@ -9,7 +9,7 @@ from peft import LoraConfig, get_peft_model
 from torch import nn
 
 from vlapro_bench.memory.contract import linear_targets
-from vlapro_bench.memory.fusion import AdapterTable, FusedLoRA
+from vlapro_bench.memory.fusion import AdapterTable, FusedLoRA, counting_rows, on_activations
 from vlapro_bench.memory.lora import extract_adapter
 from vlapro_bench.policies.lerobot_bridge import LeRobotBackbone
 from vlapro_bench.policies.tinyvla import LORA_TRANSFORMER_REGEX, TinyVLA, TinyVLAConfig
@@ -75,14 +75,18 @@ def remember_originals(targets: dict[str, nn.Linear]) -> dict[str, nn.Linear]:
     return targets
 
 
-def setup(kind: str, k: int, with_base: bool = True):
+#: Which target layers add their term on the activations instead of into fused weights.
+PATHS = {"weights": lambda layers: [], "activations": lambda layers: layers, "mixed": lambda layers: layers[::2]}
+
+
+def setup(kind: str, k: int, with_base: bool = True, path: str = "weights"):
     model, regex = make_backbone(kind)
     targets = remember_originals(linear_targets(model, regex))
     gen = torch.Generator().manual_seed(1)
     adapters = [random_adapter(targets, gen) for _ in range(N_ADAPTERS)]
     base = random_adapter(targets, gen) if with_base else None
     table = AdapterTable.from_adapters([f"m{i}" for i in range(N_ADAPTERS)], adapters)
-    fusion = FusedLoRA(model, table, k, SCALING, base=base)
+    fusion = FusedLoRA(model, table, k, SCALING, base=base, activation_path=PATHS[path](list(targets)))
     return model, targets, adapters, base, fusion
 
 
@@ -104,10 +108,11 @@ def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
     return float((actual.detach().double() - expected).norm() / expected.norm())
 
 
+@pytest.mark.parametrize("path", list(PATHS))
 @pytest.mark.parametrize("kind", ["tinyvla", "lerobot_bridge"])
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
-def test_fused_layers_equal_the_explicit_sum(kind, k):
-    model, targets, adapters, base, fusion = setup(kind, k)
+def test_fused_layers_equal_the_explicit_sum(kind, k, path):
+    model, targets, adapters, base, fusion = setup(kind, k, path=path)
     gen = torch.Generator().manual_seed(2)
     for trial in range(3):
         chosen = torch.randperm(N_ADAPTERS, generator=gen)[:k]
@@ -124,10 +129,11 @@ def test_fused_layers_equal_the_explicit_sum(kind, k):
         fusion.clear()
 
 
+@pytest.mark.parametrize("path", list(PATHS))
 @pytest.mark.parametrize("kind", ["tinyvla", "lerobot_bridge"])
 @pytest.mark.parametrize("k", [1, 4])
-def test_whole_model_matches_merged_weights_and_restores_the_base_bit_for_bit(kind, k):
-    model, targets, adapters, base, fusion = setup(kind, k)
+def test_whole_model_matches_merged_weights_and_restores_the_base_bit_for_bit(kind, k, path):
+    model, targets, adapters, base, fusion = setup(kind, k, path=path)
     obs = observation()
     before = {n: t.clone() for n, t in model.state_dict().items()}
     plain = model.predict_action_chunk(obs)
@@ -157,6 +163,7 @@ def test_whole_model_matches_merged_weights_and_restores_the_base_bit_for_bit(ki
         fusion.set(chosen, weights)
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, before[name]), name  # the weights were never touched
+    assert not any("forward" in vars(linear) for linear in targets.values())  # no forward left behind
 
 
 def test_base_only_mode_and_no_base_bank():
@@ -176,6 +183,38 @@ def test_base_only_mode_and_no_base_bank():
     with torch.no_grad():
         out = linear(x)
     assert relative_error(out, explicit_output(name, x, adapters, None, [5, 0], [0.25, 0.75])) < 1e-5
+
+
+def test_base_only_after_a_chunk_removes_the_activation_terms():
+    model, targets, adapters, base, fusion = setup("tinyvla", 2, path="mixed")
+    fusion.set(torch.tensor([1, 3]), torch.tensor([0.5, 0.5]))
+    fusion.set_base_only()
+    for name, linear in targets.items():
+        x = torch.randn(3, linear.in_features)
+        with torch.no_grad():
+            out = linear(x)
+        assert relative_error(out, explicit_output(name, x, adapters, base, [], [])) < 1e-5, name
+    with pytest.raises(ValueError, match="activation_path names layers the bank does not target"):
+        FusedLoRA(model, fusion.table, 1, SCALING, activation_path=["decoder.nowhere"])
+
+
+def test_rows_counted_per_layer_choose_the_activation_path_for_the_decoder_queries():
+    """Default tinyvla: 146 observation tokens through the encoder and the cross-attention keys and
+    values, 16 action queries through the rest of the decoder."""
+    model = TinyVLA(TinyVLAConfig()).eval()
+    layers = list(linear_targets(model, LORA_TRANSFORMER_REGEX))
+    rng = np.random.default_rng(0)
+    obs = {"images": {c: rng.integers(0, 255, (96, 96, 3), dtype=np.uint8) for c in model.config.cameras},
+           "agent_pos": np.zeros(14, np.float32), "instruction_embedding": np.zeros(384, np.float32)}
+    with counting_rows(model, layers) as rows:
+        model.predict_action_chunk(obs)
+    assert rows["encoder.layers.0.self_attn.q_proj"] == rows["decoder.layers.1.cross_attn.v_proj"] == 146
+    assert rows["decoder.layers.0.self_attn.q_proj"] == rows["decoder.layers.1.mlp.fc2"] == 16
+    modules = dict(model.named_modules())
+    chosen = {n for n in layers if on_activations(modules[n].in_features, modules[n].out_features, rows[n])}
+    assert chosen == {n for n in layers if n.startswith("decoder") and not n.endswith(("cross_attn.k_proj",
+                                                                                     "cross_attn.v_proj"))}
+    assert not any(modules[n]._forward_pre_hooks for n in layers)  # the counters are gone
 
 
 def test_shared_adapters_through_memory_index():

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -187,10 +188,12 @@ class MemoryBank:
                 f"bank for this backbone: `vlapro-bench memory build --backbone RUN --data DATA --out BANK`."
             )
 
-    def fusion(self, model: nn.Module, k: int) -> FusedLoRA:
-        """Attach to ``model``'s target linears, fusing ``k`` memories per chunk (base LoRA underneath if kept)."""
+    def fusion(self, model: nn.Module, k: int, activation_path: Collection[str] = ()) -> FusedLoRA:
+        """Attach to ``model``'s target linears, fusing ``k`` memories per chunk (base LoRA underneath if kept);
+        ``activation_path``: layers that add their term on the activations (see :class:`FusedLoRA`)."""
         base = self.base if self.index.lora.base_active else None
-        return FusedLoRA(model, self.table, k, self.index.lora.scaling, base=base, memory_adapter=self.memory_adapter)
+        return FusedLoRA(model, self.table, k, self.index.lora.scaling, base=base, memory_adapter=self.memory_adapter,
+                         activation_path=activation_path)
 
     def retriever(self, variant: str, k: int, temperature: float | None = None) -> Retriever:
         if variant not in self.keys:

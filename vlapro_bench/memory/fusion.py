@@ -8,36 +8,44 @@ The math (one target linear, rank ``r``, peft scaling ``s = alpha / r``)::
 
 This is the exact weighted sum of the adapters' deltas ``sum_i w_i dW_i``, not peft's
 ``add_weighted_adapter(combination_type="linear")``, which mixes the A and B factors separately
-and so adds cross terms ``B_i A_j``. Before a chunk, :meth:`FusedLoRA.set` evaluates it as one
-fused weight per target linear, in buffers allocated once::
+and so adds cross terms ``B_i A_j``. Before a chunk, :meth:`FusedLoRA.set` prepares it for every
+target linear, in buffers allocated once, in one of two ways::
 
-    W_base  = W + s B_0 A_0                                   once, when the bank is attached
-    W_chunk = W_base + [w_1 s B_1, ..., w_k s B_k] [A_1; ...; A_k]   per chunk, one batched GEMM
+    W_base  = W + s B_0 A_0                                  once, when the bank is attached
+    weight path:      W_chunk = W_base + s [w_1 B_1, ..., w_k B_k] [A_1; ...; A_k]   per chunk
+    activation path:  y = W_base x + b + s [w_1 B_1, ...] ([A_1; ...] x)             per forward
 
-and points the linear's ``weight`` at ``W_chunk`` for the chunk. Why this way:
+On the weight path the linear's ``weight`` points at ``W_chunk`` for the chunk (one batched GEMM
+per run of same-shaped layers); on the activation path the linear keeps ``W_base`` and an
+instance ``forward`` adds the low-rank term (:func:`low_rank_forward`). Why two paths: building
+``W_chunk`` costs ``out * in * k r`` multiply-adds whatever the token count, the activation path
+``rows * (in + out) * k r`` plus two small matrix products per forward. On the default tinyvla the
+146 observation tokens of the encoder (and the decoder's cross-attention keys and values) make
+fused weights cheaper there, while the decoder's 16 action queries make the activation path
+cheaper for the rest of the decoder; :func:`on_activations` is the rule, :func:`counting_rows`
+measures the rows, and the ``vla_pro`` policy applies both after its first chunk. Measured
+(``benchmarks/memory_overhead.py``, k = 2): all layers on fused weights cost 1.22x the backbone
+per chunk, this split 1.17x; fusion plus forward alone, without state and retrieval, 1.14x.
 
-* **Cost independent of the token count.** Building ``W_chunk`` costs ``out * in * k r``
-  multiply-adds per layer, once per chunk; the forward pass then costs exactly what the plain
-  backbone costs. Adding ``B (A x)`` in a hook instead costs ``tokens * (in + out) * k r`` plus a
-  Python hook call per layer on every forward. On the default tinyvla (146 encoder tokens, 32
-  small linears, k = 2 plus the base LoRA) a hook version cost 1.13-1.20x the backbone's forward
-  time and this one 1.09x (medians of 100-150 paired calls on the shared 2-core CPU).
-* **No allocation per chunk.** ``set`` writes the retrieved factors into preallocated stacks
+* **No allocation per chunk.** ``set`` gathers the retrieved factors into preallocated stacks
   with ``torch.index_select(..., out=)``, scales them in place and runs ``torch.baddbmm(...,
-  out=)`` per group of same-shaped layers: no tensor storage is created, merged into or deleted,
-  unlike peft's weighted adapters, which allocate a new adapter per call.
+  out=)``: no tensor storage is created, merged into or deleted, unlike peft's weighted adapters,
+  which allocate a new adapter per call. (The activation path's products are the forward pass's
+  own transient activations.)
 * **No drift, removable bit for bit.** The backbone's own ``W`` is never written: ``W_chunk`` is
   recomputed from ``W_base`` for every chunk (merging into ``W`` and unmerging later would
   accumulate rounding error), and :meth:`FusedLoRA.clear` puts the linear's original
-  ``Parameter`` object back, so the backbone computes exactly what it computed before.
-* **Any backbone.** Only the target linears' names are needed; ``forward`` is untouched.
+  ``Parameter`` object back and removes the instance ``forward``, so the backbone computes
+  exactly what it computed before.
+* **Any backbone.** Only the target linears' names are needed; the model's code is untouched.
 
-While a chunk runs, ``state_dict()`` shows the fused weights; outside a chunk, the originals.
+While a chunk runs, ``state_dict()`` shows the fused weights of weight-path layers and ``W_base``
+for activation-path layers; outside a chunk, the originals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -138,18 +146,27 @@ def check_adapter(adapter: Adapter, layers: Sequence[str], rank: int | None, nam
 
 
 class _GroupBuffers:
-    """The preallocated fused factors and weights of one layer group."""
+    """The preallocated fused factors and weights of one layer group (one shape).
 
-    def __init__(self, group: LayerGroup, linears: list[nn.Linear], k: int, base: Adapter | None, scaling: float):
+    Every chunk, the k memories' factors of all the group's layers are gathered into ``a_slots``
+    / ``bt_slots`` (two calls). Layers on the weight path get ``W_chunk = W_base + B_cat A_cat``,
+    one batched GEMM per run of consecutive such layers; layers on the activation path keep
+    ``W_base`` and add ``B_cat (A_cat x)`` in their ``forward`` (:func:`low_rank_forward`).
+    """
+
+    def __init__(self, group: LayerGroup, linears: list[nn.Linear], k: int, base: Adapter | None, scaling: float,
+                 activation: Collection[str]):
         n, rank = len(linears), group.a.shape[2]
         weight = linears[0].weight
         fan_out, fan_in = weight.shape
         self.group = group
         self.linears = linears
+        self.scaling = scaling
         self.a_slots = torch.zeros(n, k, rank, fan_in, device=weight.device, dtype=weight.dtype)
         self.bt_slots = torch.zeros(n, k, rank, fan_out, device=weight.device, dtype=weight.dtype)
         self.a_cat = self.a_slots.view(n, k * rank, fan_in)
-        self.b_cat = self.bt_slots.view(n, k * rank, fan_out).transpose(1, 2)  # (n, out, k r), a view
+        self.bt_cat = self.bt_slots.view(n, k * rank, fan_out)
+        self.b_cat = self.bt_cat.transpose(1, 2)  # (n, out, k r), a view
         with torch.no_grad():
             self.w_base = torch.stack([lin.weight.detach() for lin in linears]).clone()
             if base is not None:
@@ -159,11 +176,97 @@ class _GroupBuffers:
         self.w_chunk = torch.empty_like(self.w_base)
         self.originals = [lin._parameters["weight"] for lin in linears]
         self.base_params = [nn.Parameter(self.w_base[g], requires_grad=False) for g in range(n)]
-        self.chunk_params = [nn.Parameter(self.w_chunk[g], requires_grad=False) for g in range(n)]
+        on_weights = [layer not in activation for layer in group.layers]
+        # per chunk: the weight-path layers get fused weights, the activation-path ones a forward
+        self.chunk_params = [nn.Parameter(self.w_chunk[g], requires_grad=False) if on_weights[g]
+                             else self.base_params[g] for g in range(n)]
+        self.forwards = [(lin, low_rank_forward(self.w_base[g], lin.bias, self.a_cat[g], self.bt_cat[g], scaling))
+                         for g, lin in enumerate(linears) if not on_weights[g]]
+        self.runs = []  # (W_base, B_cat, A_cat, W_chunk) views over each run of consecutive weight-path layers
+        g = 0
+        while g < n:
+            if not on_weights[g]:
+                g += 1
+                continue
+            end = g
+            while end < n and on_weights[end]:
+                end += 1
+            self.runs.append((self.w_base[g:end], self.b_cat[g:end], self.a_cat[g:end], self.w_chunk[g:end]))
+            g = end
+
+    def fuse(self, adapter_rows: torch.Tensor, weights: torch.Tensor) -> None:
+        """Gather the chunk's factors (A times its memory's weight) and apply them; allocates nothing."""
+        torch.index_select(self.group.a, 1, adapter_rows, out=self.a_slots)
+        torch.index_select(self.group.bt, 1, adapter_rows, out=self.bt_slots)
+        self.a_slots.mul_(weights)
+        for w_base, b_cat, a_cat, w_chunk in self.runs:
+            torch.baddbmm(w_base, b_cat, a_cat, alpha=self.scaling, out=w_chunk)
+        for linear, forward in self.forwards:
+            linear.__dict__["forward"] = forward  # an instance attribute shadows Linear.forward
+        self.point_to(self.chunk_params)
+
+    def unfuse(self) -> None:
+        for linear, _ in self.forwards:
+            linear.__dict__.pop("forward", None)
+        self.point_to(self.originals)
 
     def point_to(self, params: list[nn.Parameter]) -> None:
         for linear, param in zip(self.linears, params):
             linear._parameters["weight"] = param
+
+    def pointers(self) -> list[int]:
+        return [self.a_slots.data_ptr(), self.bt_slots.data_ptr(), self.w_base.data_ptr(), self.w_chunk.data_ptr()]
+
+
+def low_rank_forward(w_base: torch.Tensor, bias: torch.Tensor | None, a_cat: torch.Tensor,
+                     bt_cat: torch.Tensor, scaling: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A linear's forward with the chunk's LoRA term on the activations: ``W_base x + b + s B_cat (A_cat x)``.
+
+    ``a_cat`` ``(k r, in)`` (rows times their memory's weight) and ``bt_cat`` ``(k r, out)`` are
+    views of the group's slots, refilled before every chunk, so one closure serves every chunk.
+    """
+    fan_out, fan_in = w_base.shape
+    w_t, a_t = w_base.T, a_cat.T
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        x2 = x.reshape(-1, fan_in)
+        y = torch.mm(x2, w_t) if bias is None else torch.addmm(bias, x2, w_t)
+        y.addmm_(torch.mm(x2, a_t), bt_cat, alpha=scaling)
+        return y.view(*x.shape[:-1], fan_out)
+
+    return forward
+
+
+def on_activations(fan_in: int, fan_out: int, rows: int) -> bool:
+    """Whether a layer that transforms ``rows`` vectors per forward pass should add its LoRA term
+    on the activations rather than into its weights.
+
+    Building ``W_chunk`` costs ``out * in * k r`` multiply-adds plus a copy of ``W_base``; the
+    activation path ``rows * (in + out) * k r`` plus two extra calls per forward. On the CPU the
+    activation path wins where it needs at most half the arithmetic (measured per layer shape:
+    16 rows of 128 -> 128 cost 13.7 µs that way against 11.5 µs to build the weights plus their
+    copy; 146 rows, 73.6 µs against 11.6 µs).
+    """
+    return 2 * rows * (fan_in + fan_out) <= fan_in * fan_out
+
+
+@contextmanager
+def counting_rows(model: nn.Module, layers: Sequence[str]) -> Iterator[dict[str, int]]:
+    """Count the vectors each of ``layers`` transforms inside the ``with`` block (tokens times batch)."""
+    modules = dict(model.named_modules())
+    rows = dict.fromkeys(layers, 0)
+
+    def counter(name: str, fan_in: int) -> Callable:
+        def hook(module: nn.Module, args: tuple) -> None:
+            rows[name] += args[0].numel() // fan_in
+        return hook
+
+    handles = [modules[n].register_forward_pre_hook(counter(n, modules[n].in_features)) for n in layers]
+    try:
+        yield rows
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 class FusedLoRA:
@@ -178,12 +281,15 @@ class FusedLoRA:
         base: the base LoRA, kept active with weight 1 under the fused memories (``None``: no base).
         memory_adapter: memory index -> adapter row (several memories may share one adapter);
             default: memory ``i`` uses adapter ``i``.
+        activation_path: target layers that add their term on the activations instead of into
+            their weights (pick them with :func:`counting_rows` and :func:`on_activations`); the
+            result is the same sum. Default: none.
 
     Use :meth:`applied` (or :meth:`set` / :meth:`clear`) around one chunk's forward pass.
     """
 
     def __init__(self, model: nn.Module, table: AdapterTable, k: int, scaling: float, base: Adapter | None = None,
-                 memory_adapter: torch.Tensor | None = None):
+                 memory_adapter: torch.Tensor | None = None, activation_path: Collection[str] = ()):
         n_memories = len(table) if memory_adapter is None else int(memory_adapter.numel())
         if not 0 <= k <= n_memories or (k == 0 and base is None):
             raise ValueError(f"k={k} memories per chunk, but the bank holds {n_memories}; choose 1 <= k <= "
@@ -208,12 +314,15 @@ class FusedLoRA:
         self.memory_adapter = (torch.arange(len(table)) if memory_adapter is None else memory_adapter.long()).to(device)
         if int(self.memory_adapter.max()) >= len(table) or int(self.memory_adapter.min()) < 0:
             raise ValueError(f"memory_adapter points outside the {len(table)} adapters")
+        unknown = sorted(set(activation_path) - set(self.layers))
+        if unknown:
+            raise ValueError(f"activation_path names layers the bank does not target: {unknown[:4]}")
         self.has_base = base is not None
-        self._groups = [_GroupBuffers(g, [targets[layer] for layer in g.layers], self.k, base, float(scaling))
-                        for g in self.table.groups]
-        self._scaling = torch.tensor(float(scaling), device=device)
-        self._scale = torch.zeros(self.k, device=device)
-        self._scale_view = self._scale.view(1, self.k, 1, 1)
+        self.activation_path = frozenset(activation_path)
+        self._groups = [_GroupBuffers(g, [targets[layer] for layer in g.layers], self.k, base, float(scaling),
+                                      self.activation_path) for g in self.table.groups]
+        # the usual bank: memory i is adapter i, so the memory -> adapter lookup can be skipped
+        self._identity = bool(torch.equal(self.memory_adapter.cpu(), torch.arange(len(self.memory_adapter))))
         self._adapter_rows = torch.zeros(self.k, dtype=torch.long, device=device)
         self._memories = torch.zeros(self.k, dtype=torch.long, device=device)
         self._weights = torch.zeros(self.k, device=device)
@@ -233,29 +342,30 @@ class FusedLoRA:
                              f"and {tuple(weights.shape)}")
         if memories.device != self._memories.device:  # retrieval runs on the CPU, the model may not
             memories = self._memories.copy_(memories)
+        if weights.device != self._weights.device or weights.dtype != self._weights.dtype:
             weights = self._weights.copy_(weights)
-        torch.index_select(self.memory_adapter, 0, memories, out=self._adapter_rows)
-        torch.mul(weights, self._scaling, out=self._scale)
-        for buf in self._groups:
-            torch.index_select(buf.group.a, 1, self._adapter_rows, out=buf.a_slots)
-            torch.index_select(buf.group.bt, 1, self._adapter_rows, out=buf.bt_slots)
-            buf.a_slots.mul_(self._scale_view)
-            torch.baddbmm(buf.w_base, buf.b_cat, buf.a_cat, out=buf.w_chunk)
-            buf.point_to(buf.chunk_params)
+        rows = memories
+        if not self._identity or memories.dtype != torch.long:
+            rows = torch.index_select(self.memory_adapter, 0, memories, out=self._adapter_rows)
+        weights = weights.view(1, self.k, 1, 1)  # peft's alpha / r is the GEMMs' alpha
+        for group in self._groups:
+            group.fuse(rows, weights)
         self._mode = "chunk"
 
     def set_base_only(self) -> None:
         """The base LoRA alone (no memory): the "backbone + base LoRA" ablation, and task-LoRA training."""
         self._require_attached()
-        for buf in self._groups:
-            buf.point_to(buf.base_params if self.has_base else buf.originals)
+        if self._mode == "chunk":
+            self.clear()
+        for group in self._groups:
+            group.point_to(group.base_params if self.has_base else group.originals)
         self._mode = "base" if self.has_base else "off"
 
     def clear(self) -> None:
         """Unload: every target linear gets its original weight back (bit for bit the backbone)."""
         if self._mode != "off":
-            for buf in self._groups:
-                buf.point_to(buf.originals)
+            for group in self._groups:
+                group.unfuse()
         self._mode = "off"
 
     @property
@@ -282,9 +392,9 @@ class FusedLoRA:
 
     def buffer_pointers(self) -> list[int]:
         """Storage addresses of every fusion buffer: stable for the object's life (tests check it)."""
-        ptrs = [self._scale.data_ptr(), self._adapter_rows.data_ptr()]
-        for buf in self._groups:
-            ptrs += [buf.a_slots.data_ptr(), buf.bt_slots.data_ptr(), buf.w_base.data_ptr(), buf.w_chunk.data_ptr()]
+        ptrs = [self._adapter_rows.data_ptr(), self._weights.data_ptr()]
+        for group in self._groups:
+            ptrs += group.pointers()
         return ptrs
 
 
@@ -292,4 +402,5 @@ def _escape(name: str) -> str:
     return name.replace(".", r"\.")
 
 
-__all__ = ["Adapter", "AdapterTable", "FusedLoRA", "LayerGroup", "check_adapter"]
+__all__ = ["Adapter", "AdapterTable", "FusedLoRA", "LayerGroup", "check_adapter", "counting_rows", "low_rank_forward",
+           "on_activations"]
