@@ -113,6 +113,36 @@ def test_vla_pro_policy_retrieves_fuses_and_records_per_chunk(tiny_run):
     assert records[True]["retrievals"] == records[False]["retrievals"]  # retrieval inside the forward = outside
 
 
+def test_auto_fusion_path_moves_the_decoder_queries_to_activations_with_the_same_chunks(tiny_run):
+    root, _ = tiny_run
+    chunks, records = {}, {}
+    for path in ("auto", "weights"):
+        env = gym.make("VLAPro-RoboTwin/click_alarmclock-v0", camera_size=(16, 16), max_episode_steps=12)
+        policy = make_policy("vla_pro", env, backbone=str(root / "run"), bank=str(root / "bank"), k=2, execute=4,
+                             fusion_path=path)
+        obs, info = env.reset(seed=5)
+        policy.reset(info["instruction"], None)
+        chunks[path] = [policy.act(obs)]
+        for _ in range(2):
+            for action in chunks[path][-1]:
+                obs, *_ = env.step(action)
+            chunks[path].append(policy.act(obs))
+        records[path] = policy.episode_record()["retrievals"]
+        planned = policy.fusion.activation_path
+        policy.close()
+        env.close()
+        if path == "auto":  # 4 action queries vs 66 observation tokens in this tiny model
+            assert planned and all(n.startswith("decoder") for n in planned)
+            assert "decoder.layers.0.cross_attn.k_proj" not in planned
+        else:
+            assert not planned
+    for auto, weights in zip(chunks["auto"], chunks["weights"]):
+        np.testing.assert_allclose(auto, weights, rtol=1e-5, atol=1e-5)
+    assert [[r["memory"] for r in c] for c in records["auto"]] == [[r["memory"] for r in c] for c in records["weights"]]
+    with pytest.raises(ValueError, match="fusion_path must be 'auto' or 'weights'"):
+        make_policy("vla_pro", None, backbone=str(root / "run"), bank=str(root / "bank"), fusion_path="fast")
+
+
 def test_oracle_state_is_labelled_privileged(tiny_run):
     root, _ = tiny_run
     env = gym.make("VLAPro-RoboTwin/click_alarmclock-v0", camera_size=(16, 16), max_episode_steps=4)

@@ -9,7 +9,6 @@ from vlapro_bench.memory.contract import find_visual_tap, linear_targets
 from vlapro_bench.memory.fusion import AdapterTable, FusedLoRA
 from vlapro_bench.memory.retrieval import Retriever
 from vlapro_bench.memory.state import (
-    InteractionHistory,
     QueryEncoder,
     StateProjection,
     as_two_arm_pose,
@@ -109,19 +108,15 @@ def test_phase_keys_are_ordered_and_fill_empty_bins_from_neighbours():
     assert float(keys[0] @ keys[0]) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_online_history_matches_the_demonstration_window():
+def test_demonstration_window_and_visible_fields():
     rng = np.random.default_rng(0)
     ee = rng.normal(size=(30, 16)).astype(np.float32)
     actions = rng.normal(size=(30, 14)).astype(np.float32)
-    history, n = InteractionHistory(14), 8
-    starts = [0, 8, 16, 24]
+    n, starts = 8, [0, 8, 16, 24]
     offline = history_window(ee, actions, np.array(starts), n)
-    for i, t in enumerate(starts):
-        ee_prev, steps, grip = history.window(ee[t])
-        np.testing.assert_array_equal(ee_prev[0], offline[0][i])
-        assert int(steps[0]) == offline[1][i] == (0 if t == 0 else n)
-        np.testing.assert_allclose(grip[0], offline[2][i], atol=1e-6)
-        history.record(ee[t], actions[t:t + n])
+    assert offline[1].tolist() == [0, n, n, n]
+    np.testing.assert_array_equal(offline[0][1], ee[0])
+    np.testing.assert_allclose(offline[2][1], actions[0:8][:, [6, 13]].mean(axis=0), atol=1e-6)
     # frame 0 has no history: measured gripper openings stand in for the command, velocity is 0
     np.testing.assert_allclose(offline[2][0], ee[0, [7, 15]])
     fields = visible_fields(torch.zeros(4, 384), torch.zeros(4, 6), ee[starts], *offline)
@@ -224,9 +219,5 @@ def test_single_arm_poses_fill_the_first_arm_block():
     assert np.allclose(grip[10, 0], actions[5:10, 7].mean()) and grip[10, 1] == 0.0
     orientation, target = pose_fields(ee, ee_prev[:, :8], steps, grip)
     assert orientation.shape == (20, 10) and target.shape == (20, 14)
-    history = InteractionHistory(action_dim=8)
-    history.record(ee[0], actions[:4])
-    prev, n, cmd = history.window(ee[4])
-    assert prev.shape == (1, 16) and n.tolist() == [4] and np.allclose(cmd[0], [actions[:4, 7].mean(), 0.0])
     with pytest.raises(ValueError, match="8 .one arm. or 16"):
         as_two_arm_pose(np.zeros((1, 7)))

@@ -29,14 +29,10 @@ from torch import nn
 from vlapro_bench.memory.bank import MemoryBank, load_bank
 from vlapro_bench.memory.build import instruction_embedder
 from vlapro_bench.memory.contract import find_visual_tap
-from vlapro_bench.memory.state import (
-    PRIVILEGED_VARIANTS,
-    InteractionHistory,
-    QueryEncoder,
-    as_two_arm_pose,
-    oracle_fields,
-    visible_fields,
-)
+from vlapro_bench.memory.fusion import counting_rows, on_activations
+from vlapro_bench.memory.online import VisibleQuery
+from vlapro_bench.memory.retrieval import Retriever
+from vlapro_bench.memory.state import PRIVILEGED_VARIANTS, QueryEncoder, oracle_fields
 from vlapro_bench.registry import TaskSpec
 
 
@@ -53,10 +49,17 @@ class VLAProPolicy:
         execute: actions executed from each predicted chunk before the next retrieval.
         state: ``"visible"`` (policy-visible fields) or ``"oracle"`` (ground truth; privileged).
         env: the environment; needed (and read) only by the oracle.
+        fusion_path: ``"auto"``: after the first chunk, layers that transform few vectors per
+            forward pass (tinyvla: the decoder's 16 action queries) add their LoRA term on the
+            activations, the others get fused weights (:func:`~vlapro_bench.memory.fusion.on_activations`);
+            ``"weights"``: every layer gets fused weights. Both compute the same sum.
     """
 
     def __init__(self, backbone: nn.Module, bank: MemoryBank, k: int = 2, temperature: float | None = None,
-                 execute: int | None = 8, state: str = "visible", env: gym.Env | None = None):
+                 execute: int | None = 8, state: str = "visible", env: gym.Env | None = None,
+                 fusion_path: str = "auto"):
+        if fusion_path not in ("auto", "weights"):
+            raise ValueError(f"fusion_path must be 'auto' or 'weights', got {fusion_path!r}")
         if state not in bank.variants:
             raise ValueError(f"state={state!r}: the bank has keys for {bank.variants}")
         bank.check_backbone(backbone)
@@ -70,15 +73,17 @@ class VLAProPolicy:
         self.privileged = state in PRIVILEGED_VARIANTS
         self.env = env.unwrapped if env is not None else None
         self.fusion = bank.fusion(backbone, self.k)
+        self._plan_fusion = fusion_path == "auto" and self.k > 0
         self.retriever = bank.retriever(state, self.k, temperature) if self.k > 0 else None
         self.query_encoder = QueryEncoder(bank.projections[state])
-        self.history = InteractionHistory(int(backbone.config.action_dim))
+        visible = state == "visible" and self.k > 0
+        self.visible = VisibleQuery(bank.projections[state], int(backbone.config.action_dim)) if visible else None
         self._embed = instruction_embedder(backbone)
         self._instruction: tuple[str, torch.Tensor] | None = None
-        self._pending: dict[str, Any] | None = None
-        self._tap = find_visual_tap(backbone) if state == "visible" and self.k > 0 else None
+        self._pending = False
+        self._tap = find_visual_tap(backbone) if visible else None
         self._tap_handle = self._tap.module.register_forward_hook(self._on_visual) if self._tap else None
-        self._retrievals: list[list[dict[str, Any]]] = []
+        self._log = RetrievalLog(self.k, self.retriever.temperature if self.retriever is not None else 1.0)
         self._names = bank.memory_names  # once: a 10,000-memory bank must not rebuild it per chunk
 
     # -- the policy contract ----------------------------------------------------------------------
@@ -86,8 +91,9 @@ class VLAProPolicy:
         backbone_reset = getattr(self.backbone, "reset", None)
         if callable(backbone_reset):  # LeRobot policies clear their action queues here
             backbone_reset()
-        self.history.reset()
-        self._retrievals = []
+        if self.visible is not None:
+            self.visible.reset()
+        self._log.clear()
         self._instruction_embedding(instruction)
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
@@ -95,24 +101,33 @@ class VLAProPolicy:
         try:
             if self.k == 0:
                 self.fusion.set_base_only()
-            elif self.state == "visible":
-                self._pending = self._visible_inputs(observation, ee_now)
+            elif self.visible is not None:
+                self._instruction_embedding(str(observation.get("instruction", self._instruction_text())))
+                self.visible.set_pose(ee_now)
+                self._pending = True
                 if self._tap is None:
                     with torch.inference_mode():
                         visual = self.backbone.visual_features(_single_batch(observation))
                     self._retrieve_visible(visual)
             else:
-                self._retrieve(self._oracle_query())
-            chunk = self.backbone.predict_action_chunk(observation)
-            if self._pending is not None:
+                self._retrieve(self.query_encoder.encode(self._oracle_query()))
+            if self._plan_fusion:
+                with counting_rows(self.backbone, self.fusion.layers) as rows:
+                    chunk = self.backbone.predict_action_chunk(observation)
+            else:
+                chunk = self.backbone.predict_action_chunk(observation)
+            if self._pending:
                 raise RuntimeError("the backbone's visual tap did not fire during predict_action_chunk; "
                                    "its visual_feature_tap() names a module the forward pass does not run")
         finally:
-            self._pending = None
+            self._pending = False
             self.fusion.clear()
+        if self._plan_fusion:
+            self._replan_fusion(rows)
         chunk = np.asarray(chunk)[: self.execute]
-        self._record()
-        self.history.record(ee_now, chunk)
+        self._log.append(self.retriever)
+        if self.visible is not None:
+            self.visible.record(chunk)
         return chunk
 
     def episode_record(self) -> dict[str, Any]:
@@ -125,7 +140,7 @@ class VLAProPolicy:
             "temperature": self.retriever.temperature if self.retriever is not None else None,
             "bank": str(self.bank.root) if self.bank.root is not None else None,
             "backbone_fingerprint": self.bank.index.backbone.fingerprint,
-            "retrievals": [list(chunk) for chunk in self._retrievals],
+            "retrievals": self._log.as_records(self._names),
         }
 
     def close(self) -> None:
@@ -135,52 +150,86 @@ class VLAProPolicy:
             self._tap_handle = None
         self.fusion.detach()
 
+    def _replan_fusion(self, rows: dict[str, int]) -> None:
+        """Re-attach the bank with the activation path where it is cheaper (once, after the first chunk)."""
+        self._plan_fusion = False
+        modules = dict(self.backbone.named_modules())
+        chosen = [n for n in self.fusion.layers
+                  if rows[n] > 0 and on_activations(modules[n].in_features, modules[n].out_features, rows[n])]
+        if chosen:
+            self.fusion.detach()
+            self.fusion = self.bank.fusion(self.backbone, self.k, activation_path=chosen)
+
     # -- retrieval ----------------------------------------------------------------------------------
+    def _instruction_text(self) -> str:
+        return self._instruction[0] if self._instruction is not None else ""
+
     def _instruction_embedding(self, text: str) -> torch.Tensor:
         if self._instruction is None or self._instruction[0] != text:
             self._instruction = (text, self._embed([text]).float().reshape(1, -1))
+            if self.visible is not None:
+                self.visible.set_instruction(self._instruction[1])
         return self._instruction[1]
 
-    def _visible_inputs(self, observation: dict[str, Any], ee_now: np.ndarray) -> dict[str, Any]:
-        ee_prev, steps, grip_cmd = self.history.window(ee_now)
-        text = str(observation.get("instruction", self._instruction[0] if self._instruction else ""))
-        return {"instruction": self._instruction_embedding(text), "ee_now": as_two_arm_pose(ee_now.reshape(1, -1)),
-                "ee_prev": ee_prev, "steps": steps, "grip_cmd": grip_cmd}
-
     def _on_visual(self, module: nn.Module, args: tuple, output: torch.Tensor) -> None:
-        if self._pending is None or self._tap is None:
-            return None
-        self._retrieve_visible(self._tap.pool(output, 1))
+        if self._pending and self._tap is not None:
+            self._retrieve_visible(self._tap.pool(output, 1))
         return None
 
     def _retrieve_visible(self, visual: torch.Tensor) -> None:
-        p = self._pending
-        assert p is not None
-        self._pending = None
-        raw = visible_fields(p["instruction"], visual.reshape(1, -1).cpu(), p["ee_now"], p["ee_prev"], p["steps"],
-                             p["grip_cmd"])
-        self._retrieve(raw)
+        assert self.visible is not None
+        self._pending = False
+        self._retrieve(self.visible.set_visual(visual.detach().cpu()))
 
     def _oracle_query(self) -> dict[str, torch.Tensor]:
         assert self.env is not None
         state = self.env.task.procedural_state(self.env.sim).as_dict()
         return oracle_fields([state], self._embed)
 
-    def _retrieve(self, raw: dict[str, torch.Tensor]) -> None:
+    def _retrieve(self, query: torch.Tensor) -> None:
         assert self.retriever is not None
-        memories, weights = self.retriever.retrieve(self.query_encoder.encode(raw))
+        memories, weights = self.retriever.retrieve(query)
         self.fusion.set(memories, weights)
 
-    def _record(self) -> None:
-        if self.retriever is None:
-            self._retrievals.append([])
-            return
-        names = self._names
-        self._retrievals.append([
-            {"memory": names[i], "weight": round(float(w), 6), "score": round(float(s), 6)}
-            for i, w, s in zip(self.retriever.top_memories.tolist(), self.retriever.weights.tolist(),
-                               self.retriever.top_scores.tolist())
-        ])
+
+class RetrievalLog:
+    """Per chunk, the retrieved memories, weights and scores, copied into tensors that grow by doubling.
+
+    Three tensor copies per chunk instead of building dicts of Python floats: the names and
+    rounding happen once, in :meth:`as_records`, when the evaluator asks after the episode.
+    """
+
+    def __init__(self, k: int, temperature: float = 1.0, capacity: int = 64):
+        self.k = int(k)  # 0: chunks without retrieval (records stay empty)
+        self.temperature = float(temperature)  # the log keeps score / T, as the retriever ranks them
+        self._memories = torch.zeros(capacity, self.k, dtype=torch.long)
+        self._values = torch.zeros(capacity, 2, self.k)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def clear(self) -> None:
+        self._size = 0
+
+    def append(self, retriever: Retriever | None) -> None:
+        """Log the retriever's last top-k (``None``: a chunk without retrieval, k = 0)."""
+        if self._size == len(self._memories):
+            self._memories = torch.cat([self._memories, torch.zeros_like(self._memories)])
+            self._values = torch.cat([self._values, torch.zeros_like(self._values)])
+        i = self._size
+        if retriever is not None:
+            self._memories[i].copy_(retriever.top_memories)
+            self._values[i, 0].copy_(retriever.weights)
+            self._values[i, 1].copy_(retriever.top_scaled)
+        self._size += 1
+
+    def as_records(self, names: list[str]) -> list[list[dict[str, Any]]]:
+        memories = self._memories[: self._size].tolist()
+        values = self._values[: self._size].tolist()
+        t = self.temperature
+        return [[{"memory": names[m], "weight": round(w, 6), "score": round(s * t, 6)}
+                 for m, w, s in zip(mems, vals[0], vals[1])] for mems, vals in zip(memories, values)]
 
 
 def _single_batch(observation: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +238,7 @@ def _single_batch(observation: dict[str, Any]) -> dict[str, Any]:
 
 def make_policy(env: gym.Env, backbone: str | Path | nn.Module, bank: str | Path | MemoryBank, k: int = 2,
                 temperature: float | None = None, execute: int | None = 8, state: str = "visible",
-                device: str = "cpu") -> VLAProPolicy:
+                device: str = "cpu", fusion_path: str = "auto") -> VLAProPolicy:
     """Registered as ``vla_pro`` (by the policies/<name>/ convention).
 
     ``backbone``: a training run folder or checkpoint (``vlapro-bench train``), or a model.
@@ -202,7 +251,8 @@ def make_policy(env: gym.Env, backbone: str | Path | nn.Module, bank: str | Path
         backbone = load_backbone_checkpoint(backbone, device)
     if not isinstance(bank, MemoryBank):
         bank = load_bank(bank, backbone)
-    return VLAProPolicy(backbone, bank, k=k, temperature=temperature, execute=execute, state=state, env=env)
+    return VLAProPolicy(backbone, bank, k=k, temperature=temperature, execute=execute, state=state, env=env,
+                        fusion_path=fusion_path)
 
 
 __all__ = ["VLAProPolicy", "make_policy"]

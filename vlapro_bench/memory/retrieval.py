@@ -12,7 +12,10 @@ The top-k scores are turned into fusion weights ``softmax(score / temperature)``
 
 Scoring is one matrix-vector product over a contiguous ``(M * S, D)`` key matrix, a max over
 each memory's ``S`` keys, and ``topk``; every result goes into a buffer allocated once, so
-retrieval allocates nothing per chunk either.
+retrieval allocates nothing per chunk either. The keys are stored divided by the temperature,
+so the top-k come out as ``score / T`` and the softmax needs no scaling step: retrieval runs
+between the CNN and the transformer, where every call counts (see
+:mod:`vlapro_bench.memory.online`).
 """
 
 from __future__ import annotations
@@ -39,39 +42,40 @@ class Retriever:
             raise ValueError(f"temperature must be > 0, got {temperature}")
         self.num_memories, self.keys_per_memory, self.dim = m, int(keys.shape[1]), int(keys.shape[2])
         self.k = int(k)
+        self.temperature = float(temperature)
         self.keys = keys.reshape(m * self.keys_per_memory, self.dim).float().contiguous()
-        self._inv_temperature = torch.tensor(1.0 / float(temperature))
+        self._scaled_keys = (self.keys.double() / self.temperature).float()
         self._key_scores = torch.empty(m * self.keys_per_memory)
         self._scores = torch.empty(m)
-        self.top_scores = torch.empty(self.k)
+        self.top_scaled = torch.empty(self.k)  # top-k scores / temperature, best first
+        self._best = self.top_scaled[:1]
         self.top_memories = torch.empty(self.k, dtype=torch.long)
         self.weights = torch.empty(self.k)
-        self._peak = torch.empty(())
         self._total = torch.empty(())
-
-    @property
-    def temperature(self) -> float:
-        return 1.0 / float(self._inv_temperature)
 
     @torch.no_grad()
     def retrieve(self, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(memory indices (k,), weights (k,))``, best first. The tensors are reused by the next call."""
         if query.shape != (self.dim,):
             raise ValueError(f"query must be a ({self.dim},) state vector, got {tuple(query.shape)}")
-        torch.mv(self.keys, query, out=self._key_scores)
+        torch.mv(self._scaled_keys, query, out=self._key_scores)
         torch.amax(self._key_scores.view(self.num_memories, self.keys_per_memory), dim=1, out=self._scores)
-        torch.topk(self._scores, self.k, out=(self.top_scores, self.top_memories))
-        # Softmax of top_scores / T, in place: subtract the max for stability (it is top_scores[0]).
-        torch.mul(self.top_scores, self._inv_temperature, out=self.weights)
-        torch.amax(self.weights, dim=0, out=self._peak)
-        self.weights.sub_(self._peak).exp_()
+        torch.topk(self._scores, self.k, out=(self.top_scaled, self.top_memories))
+        # softmax in place, minus the largest (the first of the sorted top-k) for stability
+        torch.sub(self.top_scaled, self._best, out=self.weights)
+        self.weights.exp_()
         torch.sum(self.weights, dim=0, out=self._total)
         self.weights.div_(self._total)
         return self.top_memories, self.weights
 
+    @property
+    def top_scores(self) -> torch.Tensor:
+        """The top-k scores of the last :meth:`retrieve` (a new tensor; for reports, not the chunk loop)."""
+        return self.top_scaled * self.temperature
+
     def scores(self) -> torch.Tensor:
-        """Every memory's score from the last :meth:`retrieve` (a view of the reused buffer)."""
-        return self._scores
+        """Every memory's score from the last :meth:`retrieve` (a new tensor; for reports)."""
+        return self._scores * self.temperature
 
 
 __all__ = ["Retriever"]

@@ -324,39 +324,12 @@ def phase_keys(vectors: torch.Tensor, phases: torch.Tensor, bins: int, projectio
     return projection.renormalize(keys)
 
 
-class InteractionHistory:
-    """The policy's own recent past: the pose at the previous chunk and the actions it executed since."""
-
-    def __init__(self, action_dim: int):
-        self.grip = gripper_action_indices(action_dim)
-        self.prev_ee: np.ndarray | None = None
-        self.last_chunk: np.ndarray | None = None
-
-    def reset(self) -> None:
-        self.prev_ee, self.last_chunk = None, None
-
-    def window(self, ee_now: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(ee_prev (1, 16), steps (1,), grip_cmd (1, 2))`` for the current chunk, as :func:`history_window`."""
-        ee_now = as_two_arm_pose(np.asarray(ee_now, dtype=np.float32).reshape(1, -1))
-        if self.prev_ee is None or self.last_chunk is None or len(self.last_chunk) == 0:
-            return ee_now, np.zeros(1, dtype=np.int64), ee_now[:, [7, 15]]
-        grip_cmd = ee_now[:, [7, 15]]
-        if self.grip is not None:
-            grip_cmd = _two_grippers(self.last_chunk[:, list(self.grip)]).mean(axis=0, keepdims=True).astype(np.float32)
-        return self.prev_ee[None], np.array([len(self.last_chunk)], dtype=np.int64), grip_cmd
-
-    def record(self, ee_at_chunk_start: np.ndarray, executed: np.ndarray) -> None:
-        self.prev_ee = as_two_arm_pose(np.asarray(ee_at_chunk_start, dtype=np.float32).reshape(-1)).copy()
-        self.last_chunk = np.asarray(executed, dtype=np.float32)
-
-
 __all__ = [
     "EE_ORIENTATION_DIM",
     "PRIVILEGED_VARIANTS",
     "TARGET_POINT_DIM",
     "VARIANTS",
     "FieldProjection",
-    "InteractionHistory",
     "QueryEncoder",
     "StateProjection",
     "canonical_quaternion",
