@@ -118,10 +118,12 @@ def test_fused_layers_equal_the_explicit_sum(kind, k, path):
         chosen = torch.randperm(N_ADAPTERS, generator=gen)[:k]
         weights = torch.softmax(torch.randn(k, generator=gen), dim=0)
         fusion.set(chosen, weights)
-        for name, linear in targets.items():
-            x = torch.randn(2, 5, linear.in_features, generator=gen)
+        for i, (name, linear) in enumerate(targets.items()):
+            shape = ((2, 5), (7,), (), (2, 1, 3))[(trial + i) % 4]  # (batch, tokens), rows, one vector, 4-d
+            x = torch.randn(*shape, linear.in_features, generator=gen)
             with torch.no_grad():
                 fused = linear(x)
+            assert fused.shape == (*shape, linear.out_features)
             expected = explicit_output(name, x, adapters, base, chosen.tolist(), weights.tolist())
             assert relative_error(fused, expected) < 1e-5, (name, trial)
             # and the fusion really added something: the base layer alone is far from it

@@ -50,6 +50,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from vlapro_bench.memory.contract import linear_targets
@@ -225,14 +226,16 @@ def low_rank_forward(w_base: torch.Tensor, bias: torch.Tensor | None, a_cat: tor
     ``a_cat`` ``(k r, in)`` (rows times their memory's weight) and ``bt_cat`` ``(k r, out)`` are
     views of the group's slots, refilled before every chunk, so one closure serves every chunk.
     """
-    fan_out, fan_in = w_base.shape
-    w_t, a_t = w_base.T, a_cat.T
-
     def forward(x: torch.Tensor) -> torch.Tensor:
-        x2 = x.reshape(-1, fan_in)
-        y = torch.mm(x2, w_t) if bias is None else torch.addmm(bias, x2, w_t)
-        y.addmm_(torch.mm(x2, a_t), bt_cat, alpha=scaling)
-        return y.view(*x.shape[:-1], fan_out)
+        y = F.linear(x, w_base, bias)
+        h = F.linear(x, a_cat)  # (..., k r): the k memories' A x, weighted
+        if y.dim() == 3:  # (batch, tokens, out): the usual transformer layout
+            y.baddbmm_(h, bt_cat.expand(y.shape[0], -1, -1), alpha=scaling)
+        elif y.dim() == 2:
+            y.addmm_(h, bt_cat, alpha=scaling)
+        else:
+            y = y + scaling * (h @ bt_cat)
+        return y
 
     return forward
 

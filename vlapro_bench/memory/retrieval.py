@@ -48,10 +48,8 @@ class Retriever:
         self._key_scores = torch.empty(m * self.keys_per_memory)
         self._scores = torch.empty(m)
         self.top_scaled = torch.empty(self.k)  # top-k scores / temperature, best first
-        self._best = self.top_scaled[:1]
         self.top_memories = torch.empty(self.k, dtype=torch.long)
         self.weights = torch.empty(self.k)
-        self._total = torch.empty(())
 
     @torch.no_grad()
     def retrieve(self, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -61,11 +59,8 @@ class Retriever:
         torch.mv(self._scaled_keys, query, out=self._key_scores)
         torch.amax(self._key_scores.view(self.num_memories, self.keys_per_memory), dim=1, out=self._scores)
         torch.topk(self._scores, self.k, out=(self.top_scaled, self.top_memories))
-        # softmax in place, minus the largest (the first of the sorted top-k) for stability
-        torch.sub(self.top_scaled, self._best, out=self.weights)
-        self.weights.exp_()
-        torch.sum(self.weights, dim=0, out=self._total)
-        self.weights.div_(self._total)
+        # softmax into the reused buffer: aten's softmax kernel, the only form with an output argument
+        torch._softmax(self.top_scaled, 0, False, out=self.weights)
         return self.top_memories, self.weights
 
     @property
