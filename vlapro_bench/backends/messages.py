@@ -4,7 +4,7 @@ Every way an upstream install can be missing or misconfigured maps to exactly on
 and each message says what to install or set (with the exact versions the adapters target), so
 ``gym.make(..., backend=...)`` fails once, early and readably, instead of half-running.
 
-Targets (from ``shared/reference/robotwin.md`` sections 0, 5 and ``rlbench.md`` sections 0, 2, 5):
+Targets (read from the upstream repositories at the commits named below):
 
 - RoboTwin 2.0, branch ``stable_2.0`` of RoboTwin-Platform/RoboTwin (HEAD 13c3c47, 2026-07-26), the
   classic layout (``envs/ task_config/ description/ assets/ script/``) that third-party VLA

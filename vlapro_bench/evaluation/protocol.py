@@ -4,7 +4,9 @@ A success rate means nothing without the rules that produced it, so every rule t
 which episodes are played or how they are scored lives here, and its hash goes into every
 episode record and run manifest. Two runs can be compared only when their hashes agree.
 
-RoboTwin's protocol, which ``robotwin-v0`` follows (see ``shared/reference/robotwin.md``):
+RoboTwin's protocol, which ``robotwin-v0`` follows (RoboTwin 2.0's ``script/eval_policy.py`` on
+branch ``stable_2.0`` of RoboTwin-Platform/RoboTwin, and the ``instruction_type: unseen`` of its
+shipped ``deploy_policy.yml`` files):
 100 episodes per task, evaluation seeds disjoint from the collection seeds, a scripted-expert
 pre-check per seed (a seed counts only if the expert solves it), a per-task step limit, the
 first success ends the episode, and instructions drawn from the *unseen* template pool.

@@ -1,8 +1,8 @@
 """Typed configuration of the procedural memory: the LoRA shape, the retrieval keys, the build run.
 
 Every default is a choice the VLA-Pro paper does not document (rank, alpha, targets, temperature,
-whether task LoRAs start from the base LoRA: all NOT FOUND in the available material, see
-``shared/reference/vlapro-paper.md`` section 7); each field's docstring says why we picked it.
+whether task LoRAs start from the base LoRA: none is given on the project page or in the
+summaries we could read); each field's docstring says why we picked it.
 The configs are plain dataclasses with a JSON round trip, so a bank's ``index.json`` records the
 exact configuration it was built with and a JSON file can fill ``vlapro-bench memory build``.
 """

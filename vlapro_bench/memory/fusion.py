@@ -25,7 +25,7 @@ fused weights cheaper there, while the decoder's 16 action queries make the acti
 cheaper for the rest of the decoder; :func:`on_activations` is the rule, :func:`counting_rows`
 measures the rows, and the ``vla_pro`` policy applies both after its first chunk. Measured
 (``benchmarks/memory_overhead.py``, k = 2): all layers on fused weights cost 1.22x the backbone
-per chunk, this split 1.17x; fusion plus forward alone, without state and retrieval, 1.14x.
+per chunk, this split 1.17-1.19x; fusion plus forward alone, without state and retrieval, 1.14-1.16x.
 
 * **No allocation per chunk.** ``set`` gathers the retrieved factors into preallocated stacks
   with ``torch.index_select(..., out=)``, scales them in place and runs ``torch.baddbmm(...,

@@ -1,10 +1,9 @@
 """The VLA-Pro paper's headline numbers, to print beside ours.
 
-Source: the VLA-Pro project page (GitHub ``geniusLouis/VLA-Pro``, ``index.html``), as collected in
-``shared/reference/vlapro-paper.md``: RoboTwin unseen tasks, average success % of each backbone
-without and with VLA-Pro; RLBench zero-shot average success % (k = memories fused per chunk).
-The per-task tables and the exact task lists were not published in a form we could read, so
-only averages are compared.
+Source: the VLA-Pro project page (GitHub ``geniusLouis/VLA-Pro``, ``index.html``): RoboTwin unseen
+tasks, average success % of each backbone without and with VLA-Pro; RLBench zero-shot average
+success % (k = memories fused per chunk). The per-task tables and the exact task lists were not
+published in a form we could read, so only averages are compared.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ PAPER_ROWS: tuple[PaperRow, ...] = (
     PaperRow("rlbench", "VLA-Pro", None, 16.4, k=3),
 )
 
-PAPER_SOURCE = ("VLA-Pro project page (geniusLouis/VLA-Pro index.html), via shared/reference/vlapro-paper.md; "
+PAPER_SOURCE = ("VLA-Pro project page (geniusLouis/VLA-Pro index.html); "
                 "RoboTwin: held-out tasks, episodes per task not published; RLBench: zero-shot, averaged over "
                 "the 9 tasks on which some method succeeds (per a secondary summary); no intervals published")
 
