@@ -8,9 +8,10 @@ Laid out like a peft tuner, one job per module:
 ``lora``           training the base and task LoRAs with peft; factors out as plain tensors
 ``state``          the procedural state: four fields from policy-visible inputs (and the
                    privileged oracle), their projection, the key sequences
+``online``         the per-chunk policy-visible query, built with few tensor calls
 ``retrieval``      score vs every memory, top-k, softmax with a temperature
-``fusion``         exact ``y = W x + sum_i w_i s B_i A_i x`` as a per-chunk fused weight,
-                   no allocation per chunk, removable bit for bit
+``fusion``         exact ``y = W x + sum_i w_i s B_i A_i x`` per chunk, as fused weights or
+                   on the activations, no allocation per chunk, removable bit for bit
 ``bank``           the on-disk bank: JSON index + safetensors, verified on load
 ``build``          ``vlapro-bench memory build``: dataset + backbone -> bank
 ``report``         ``vlapro-bench memory inspect``: entries, sizes, key similarity
@@ -42,6 +43,7 @@ _EXPORTS = {
     "LoraSpec": "config",
     "MemoryBuildConfig": "config",
     "StateProjection": "state",
+    "VisibleQuery": "online",
     "backbone_fingerprint": "contract",
 }
 
