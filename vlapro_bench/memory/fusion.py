@@ -45,6 +45,7 @@ for activation-path layers; outside a chunk, the originals.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -184,16 +185,11 @@ class _GroupBuffers:
         self.forwards = [(lin, low_rank_forward(self.w_base[g], lin.bias, self.a_cat[g], self.bt_cat[g], scaling))
                          for g, lin in enumerate(linears) if not on_weights[g]]
         self.runs = []  # (W_base, B_cat, A_cat, W_chunk) views over each run of consecutive weight-path layers
-        g = 0
-        while g < n:
-            if not on_weights[g]:
-                g += 1
-                continue
-            end = g
-            while end < n and on_weights[end]:
-                end += 1
-            self.runs.append((self.w_base[g:end], self.b_cat[g:end], self.a_cat[g:end], self.w_chunk[g:end]))
-            g = end
+        for fused, run in itertools.groupby(range(n), key=on_weights.__getitem__):
+            if fused:
+                members = list(run)
+                span = slice(members[0], members[-1] + 1)
+                self.runs.append((self.w_base[span], self.b_cat[span], self.a_cat[span], self.w_chunk[span]))
 
     def fuse(self, adapter_rows: torch.Tensor, weights: torch.Tensor) -> None:
         """Gather the chunk's factors (A times its memory's weight) and apply them; allocates nothing."""
@@ -350,7 +346,7 @@ class FusedLoRA:
         rows = memories
         if not self._identity or memories.dtype != torch.long:
             rows = torch.index_select(self.memory_adapter, 0, memories, out=self._adapter_rows)
-        weights = weights.view(1, self.k, 1, 1)  # peft's alpha / r is the GEMMs' alpha
+        weights = weights.reshape(1, self.k, 1, 1)  # peft's alpha / r is the GEMMs' alpha
         for group in self._groups:
             group.fuse(rows, weights)
         self._mode = "chunk"
