@@ -51,7 +51,7 @@ from vlapro_bench.config_files import read_json_object
 from vlapro_bench.memory.bank import MemoryBank, MemoryEntry, lora_info
 from vlapro_bench.memory.config import KeyConfig, LoraSpec
 from vlapro_bench.memory.contract import linear_targets
-from vlapro_bench.memory.fusion import counting_rows, on_activations
+from vlapro_bench.memory.fusion import activation_layers, counting_rows
 from vlapro_bench.memory.state import QueryEncoder, StateProjection, visible_fields
 from vlapro_bench.policies.tinyvla import LORA_TRANSFORMER_REGEX, TinyVLA, TinyVLAConfig
 from vlapro_bench.policies.vla_pro.policy import VLAProPolicy
@@ -152,8 +152,7 @@ def activation_plan(model: TinyVLA, obs: dict, targets_regex: str = LORA_TRANSFO
     layers = list(linear_targets(model, targets_regex))
     with counting_rows(model, layers) as rows:
         model.predict_action_chunk(obs)
-    modules = dict(model.named_modules())
-    return [n for n in layers if on_activations(modules[n].in_features, modules[n].out_features, rows[n])]
+    return activation_layers(model, rows)
 
 
 def measure_retrieval(model: TinyVLA, bank: MemoryBank, k: int, obs: dict, repeats: int,

@@ -9,7 +9,7 @@ from peft import LoraConfig, get_peft_model
 from torch import nn
 
 from vlapro_bench.memory.contract import linear_targets
-from vlapro_bench.memory.fusion import AdapterTable, FusedLoRA, counting_rows, on_activations
+from vlapro_bench.memory.fusion import AdapterTable, FusedLoRA, activation_layers, counting_rows
 from vlapro_bench.memory.lora import extract_adapter
 from vlapro_bench.policies.lerobot_bridge import LeRobotBackbone
 from vlapro_bench.policies.tinyvla import LORA_TRANSFORMER_REGEX, TinyVLA, TinyVLAConfig
@@ -213,7 +213,7 @@ def test_rows_counted_per_layer_choose_the_activation_path_for_the_decoder_queri
     assert rows["encoder.layers.0.self_attn.q_proj"] == rows["decoder.layers.1.cross_attn.v_proj"] == 146
     assert rows["decoder.layers.0.self_attn.q_proj"] == rows["decoder.layers.1.mlp.fc2"] == 16
     modules = dict(model.named_modules())
-    chosen = {n for n in layers if on_activations(modules[n].in_features, modules[n].out_features, rows[n])}
+    chosen = set(activation_layers(model, rows))
     assert chosen == {n for n in layers if n.startswith("decoder") and not n.endswith(("cross_attn.k_proj",
                                                                                      "cross_attn.v_proj"))}
     assert not any(modules[n]._forward_pre_hooks for n in layers)  # the counters are gone

@@ -29,7 +29,7 @@ from torch import nn
 from vlapro_bench.memory.bank import MemoryBank, load_bank
 from vlapro_bench.memory.build import instruction_embedder
 from vlapro_bench.memory.contract import find_visual_tap
-from vlapro_bench.memory.fusion import counting_rows, on_activations
+from vlapro_bench.memory.fusion import activation_layers, counting_rows
 from vlapro_bench.memory.online import VisibleQuery
 from vlapro_bench.memory.retrieval import Retriever
 from vlapro_bench.memory.state import PRIVILEGED_VARIANTS, QueryEncoder, oracle_fields
@@ -75,8 +75,8 @@ class VLAProPolicy:
         self.fusion = bank.fusion(backbone, self.k)
         self._plan_fusion = fusion_path == "auto" and self.k > 0
         self.retriever = bank.retriever(state, self.k, temperature) if self.k > 0 else None
-        self.query_encoder = QueryEncoder(bank.projections[state])
         visible = state == "visible" and self.k > 0
+        self.query_encoder = QueryEncoder(bank.projections[state]) if not visible else None
         self.visible = VisibleQuery(bank.projections[state], int(backbone.config.action_dim)) if visible else None
         self._embed = instruction_embedder(backbone)
         self._instruction: tuple[str, torch.Tensor] | None = None
@@ -110,6 +110,7 @@ class VLAProPolicy:
                         visual = self.backbone.visual_features(_single_batch(observation))
                     self._retrieve_visible(visual)
             else:
+                assert self.query_encoder is not None
                 self._retrieve(self.query_encoder.encode(self._oracle_query()))
             if self._plan_fusion:
                 with counting_rows(self.backbone, self.fusion.layers) as rows:
@@ -153,9 +154,7 @@ class VLAProPolicy:
     def _replan_fusion(self, rows: dict[str, int]) -> None:
         """Re-attach the bank with the activation path where it is cheaper (once, after the first chunk)."""
         self._plan_fusion = False
-        modules = dict(self.backbone.named_modules())
-        chosen = [n for n in self.fusion.layers
-                  if rows[n] > 0 and on_activations(modules[n].in_features, modules[n].out_features, rows[n])]
+        chosen = activation_layers(self.backbone, rows)
         if chosen:
             self.fusion.detach()
             self.fusion = self.bank.fusion(self.backbone, self.k, activation_path=chosen)

@@ -249,6 +249,13 @@ def on_activations(fan_in: int, fan_out: int, rows: int) -> bool:
     return 2 * rows * (fan_in + fan_out) <= fan_in * fan_out
 
 
+def activation_layers(model: nn.Module, rows: Mapping[str, int]) -> list[str]:
+    """The layers of ``rows`` (from :func:`counting_rows`) that should take the activation path."""
+    modules = dict(model.named_modules())
+    return [name for name, n in rows.items()
+            if n > 0 and on_activations(modules[name].in_features, modules[name].out_features, n)]
+
+
 @contextmanager
 def counting_rows(model: nn.Module, layers: Sequence[str]) -> Iterator[dict[str, int]]:
     """Count the vectors each of ``layers`` transforms inside the ``with`` block (tokens times batch)."""
@@ -401,5 +408,14 @@ def _escape(name: str) -> str:
     return name.replace(".", r"\.")
 
 
-__all__ = ["Adapter", "AdapterTable", "FusedLoRA", "LayerGroup", "check_adapter", "counting_rows", "low_rank_forward",
-           "on_activations"]
+__all__ = [
+    "Adapter",
+    "AdapterTable",
+    "FusedLoRA",
+    "LayerGroup",
+    "activation_layers",
+    "check_adapter",
+    "counting_rows",
+    "low_rank_forward",
+    "on_activations",
+]

@@ -25,7 +25,13 @@ import numpy as np
 import torch
 
 from vlapro_bench.memory.config import FIELDS
-from vlapro_bench.memory.state import EE_ORIENTATION_DIM, TARGET_POINT_DIM, StateProjection, gripper_action_indices
+from vlapro_bench.memory.state import (
+    EE_ORIENTATION_DIM,
+    TARGET_POINT_DIM,
+    StateProjection,
+    as_two_arm_pose,
+    gripper_action_indices,
+)
 
 _ACTION, _GEOMETRY, _ORIENTATION, _TARGET = FIELDS
 
@@ -52,7 +58,7 @@ class VisibleQuery:
         self.projection = projection
         self.query = torch.zeros(projection.dim)
         slices = projection.slices
-        root = {name: float(np.sqrt(w)) for name, w in zip(FIELDS, projection.weights)}
+        root = projection._root_weights  # sqrt of each field's weight, as the offline encoding scales
 
         def folded(name: str) -> tuple[torch.Tensor, torch.Tensor]:
             field = fields[name]
@@ -144,13 +150,8 @@ class VisibleQuery:
 
 
 def _two_arm(ee_pose: np.ndarray) -> list[float]:
-    """``ee_pose`` as the 16 floats of the two-arm layout (as :func:`~vlapro_bench.memory.state.as_two_arm_pose`)."""
-    e = np.asarray(ee_pose, dtype=np.float32).reshape(-1).tolist()
-    if len(e) == 16:
-        return e
-    if len(e) == 8:
-        return e + [0.0] * 8
-    raise ValueError(f"ee_pose must be 8 (one arm) or 16 (two arms) numbers, got {len(e)}")
+    """``ee_pose`` as the 16 floats of the two-arm layout, as plain Python floats."""
+    return as_two_arm_pose(np.asarray(ee_pose).reshape(-1)).tolist()
 
 
 __all__ = ["VisibleQuery"]
