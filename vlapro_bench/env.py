@@ -10,7 +10,7 @@ are compiled lazily, once per task.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -40,6 +40,16 @@ MAX_INSTRUCTION_LENGTH = 256
 DEPTH_FAR = ROBOTWIN.depth_far
 #: Bound of the ``joint_velocities`` observation (rad/s; measured values are clipped to it).
 MAX_JOINT_VELOCITY = 20.0
+
+
+class ChunkStep(NamedTuple):
+    """What :meth:`VLAProEnv.step_chunk` returns: the last observation and one entry per executed step."""
+
+    observation: dict[str, Any]
+    rewards: np.ndarray  # (n,) float64
+    terminations: np.ndarray  # (n,) bool; only the last entry can be True
+    truncations: np.ndarray  # (n,) bool; only the last entry can be True
+    infos: list[dict[str, Any]]
 
 
 class VLAProEnv(gym.Env):
@@ -201,9 +211,48 @@ class VLAProEnv(gym.Env):
         return self._observation(), self._info(success=False)
 
     def step(self, action):
-        if self.sim is None or self.task is None:
-            raise gym.error.ResetNeeded("Call reset() before step().")
-        action = self._validate_action(action)
+        self._require_reset()
+        reward, terminated, truncated, info = self._advance(self._validate_action(action))
+        return self._observation(), reward, terminated, truncated, info
+
+    def step_chunk(self, actions) -> ChunkStep:
+        """Execute an action chunk, rendering the observation once, after its last executed action.
+
+        A chunking policy reads one observation per chunk, so the observations between its
+        actions are never rendered. Each action is validated and stepped exactly as
+        :meth:`step` does it; stepping stops at the first termination (success) or truncation,
+        as a loop over ``step`` that breaks on either would. Success checks, rewards and
+        ``info`` are the same as that loop's, step for step.
+
+        Args:
+            actions: ``(H, action_dim)`` floats, ``H >= 1``: the chunk to execute, in order.
+
+        Returns:
+            A :class:`ChunkStep` ``(observation, rewards, terminations, truncations, infos)``:
+            the observation after the last executed action, and one entry per executed action
+            (``len(rewards) <= H``; only the last step can be terminated or truncated).
+        """
+        self._require_reset()
+        chunk = np.asarray(actions)
+        if chunk.ndim != 2 or len(chunk) < 1:
+            raise InvalidActionError(
+                f"step_chunk takes an (H, {self.action_space.shape[0]}) chunk with H >= 1, got shape {chunk.shape}"
+            )
+        rewards, terminations, truncations, infos = [], [], [], []
+        for action in chunk:
+            reward, terminated, truncated, info = self._advance(self._validate_action(action))
+            rewards.append(reward)
+            terminations.append(terminated)
+            truncations.append(truncated)
+            infos.append(info)
+            if terminated or truncated:
+                break
+        return ChunkStep(self._observation(), np.asarray(rewards, dtype=np.float64),
+                         np.asarray(terminations, dtype=bool), np.asarray(truncations, dtype=bool), infos)
+
+    def _advance(self, action: np.ndarray) -> tuple[float, bool, bool, dict[str, Any]]:
+        """One control step without the observation: ``(reward, terminated, truncated, info)``."""
+        assert self.sim is not None and self.task is not None
         self._target = self.control_spec.next_target(action, self._target, self.control)
         self.sim.apply_action(self._target)
         self.sim.step(self.profile.control_substeps)
@@ -213,10 +262,14 @@ class VLAProEnv(gym.Env):
             # anywhere (even in a success configuration): end the episode as a failure.
             info = self._info(False)
             info["simulation_diverged"] = True
-            return self._observation(), 0.0, False, True, info
+            return 0.0, False, True, info
         success = bool(self.task.check_success(self.sim))
         truncated = (not success) and self._steps >= self.max_episode_steps
-        return self._observation(), float(success), success, truncated, self._info(success)
+        return float(success), success, truncated, self._info(success)
+
+    def _require_reset(self) -> None:
+        if self.sim is None or self.task is None:
+            raise gym.error.ResetNeeded("Call reset() before step().")
 
     @property
     def max_episode_steps(self) -> int:

@@ -14,6 +14,7 @@ import gymnasium as gym
 import numpy as np
 
 from vlapro_bench.policy import Policy, check_chunk
+from vlapro_bench.stepping import step_chunk
 
 
 @dataclass(frozen=True)
@@ -40,23 +41,33 @@ StepHook = Callable[[dict[str, Any], dict[str, Any], np.ndarray], None]
 def run_episode(
     env: gym.Env, policy: Policy, seed: int, task: str | None = None, on_step: StepHook | None = None
 ) -> EpisodeResult:
-    """One episode: reset with ``seed`` (and ``task``), then act chunk by chunk until it ends."""
+    """One episode: reset with ``seed`` (and ``task``), then act chunk by chunk until it ends.
+
+    A policy reads only the observation it is given at the start of each chunk, so each chunk
+    is executed with :func:`~vlapro_bench.stepping.step_chunk`: the observation is rendered once
+    per chunk. ``on_step`` (a recorder that reads every step's observation) makes the loop step
+    and observe one action at a time instead; the episode is the same either way.
+    """
     start = time.perf_counter()
     options = {"task": task} if task is not None else None
     obs, info = env.reset(seed=seed, options=options)
     base = env.unwrapped
     policy.reset(info["instruction"], base.task.spec)
-    steps, success, done = 0, False, False
+    steps, done = 0, False
     while not done:
         chunk = check_chunk(policy.act(obs), env.action_space.shape[0])
+        if on_step is None:
+            obs, rewards, terminations, truncations, infos = step_chunk(env, chunk)
+            steps += len(infos)
+            info = infos[-1]
+            done = bool(terminations[-1] or truncations[-1])
+            continue
         for action in chunk:
-            if on_step is not None:
-                on_step(obs, info, action)
+            on_step(obs, info, action)
             obs, _, terminated, truncated, info = env.step(action)
             steps += 1
-            success = bool(info["is_success"])
             if terminated or truncated:
                 done = True
                 break
-    return EpisodeResult(info["task"], seed, success, steps, info["instruction"], time.perf_counter() - start,
-                         dict(info["reset_args"]))
+    return EpisodeResult(info["task"], seed, bool(info["is_success"]), steps, info["instruction"],
+                         time.perf_counter() - start, dict(info["reset_args"]))
