@@ -1,5 +1,6 @@
 """The evaluation runner: resumable after SIGKILL, identical across executors, clear on bad input."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -20,13 +21,14 @@ from vlapro_bench.datasets.video import decode_video
 from vlapro_bench.evaluation.cli import _standalone_app
 from vlapro_bench.evaluation.expert_filter import ExpertFilter, ExpertFilterError
 from vlapro_bench.evaluation.manifest import ProtocolMismatchError, RunMismatchError, read_manifest
-from vlapro_bench.evaluation.policy_spec import PolicyMismatchError
+from vlapro_bench.evaluation.policy_spec import PolicyMismatchError, policy_reads
 from vlapro_bench.evaluation.protocol import load_protocol
 from vlapro_bench.evaluation.records import RECORDS_FILE, RecordLog
 from vlapro_bench.evaluation.runner import EvalSettings, evaluate
 from vlapro_bench.evaluation.worker import ExpertCheck
 from vlapro_bench.policies.random_policy import RandomPolicy
-from vlapro_bench.policy import UnknownPolicyError
+from vlapro_bench.policy import ObservationReads, UnknownPolicyError
+from vlapro_bench.sim.render import CameraRenderer
 from vlapro_bench.training.checkpoint import save_checkpoint
 
 TASKS = ("click_alarmclock", "turn_switch")
@@ -259,6 +261,42 @@ def test_checkpoint_folder_evaluates_with_its_fingerprint(tmp_path, cache_dir):
     assert not record.success and record.steps == 12  # an untrained model, stopped by the protocol's limit
     card = read_manifest(tmp_path / "r")["policy_card"]
     assert card["kind"] == "checkpoint" and len(card["fingerprint"]) == 64 and card["privileged"] is False
+
+
+def test_evaluation_renders_only_what_a_checkpoint_reads(tmp_path, monkeypatch):
+    """A head-camera checkpoint trained on 24x32 demos: the env renders the head camera at 24x32,
+    once per executed chunk, unless the user names cameras or a size."""
+    run = tmp_path / "run"
+    checkpoint = save_tiny_checkpoint(run, cameras=["head_camera"])
+    state = json.loads((checkpoint / "state.json").read_text())
+    state["observation"] = {"cameras": ["head_camera"], "camera_size": [24, 32]}
+    (checkpoint / "state.json").write_text(json.dumps(state))
+    assert policy_reads(str(run), {}) == ObservationReads(("head_camera",), (24, 32))
+    assert policy_reads("tinyvla", {"checkpoint": str(run)}) == ObservationReads(("head_camera",), (24, 32))
+    assert policy_reads("vla_pro", {"backbone": str(run), "bank": "unused"}) == ObservationReads(("head_camera",),
+                                                                                                (24, 32))
+    assert policy_reads("random", {}) is None and policy_reads(str(tmp_path / "missing"), {}) is None
+
+    rendered = []
+    original = CameraRenderer.rgb
+
+    def counting(self, data, camera, out=None):
+        rendered.append((camera, self.height, self.width))
+        return original(self, data, camera, out)
+
+    monkeypatch.setattr(CameraRenderer, "rgb", counting)
+    protocol = PROTOCOL.with_overrides(name="robotwin-v0-short", step_limits={"click_alarmclock": 12},
+                                       expert_filter=False)
+    run_settings = settings(str(run), episodes=1, tasks=("click_alarmclock",), protocol=protocol, obs_mode="rgb",
+                            policy_kwargs={"execute": 4})
+    evaluate(run_settings, tmp_path / "r", progress=False)
+    assert rendered == [("head_camera", 24, 32)] * 4, "the reset and one observation per 4-action chunk"
+    identity = read_manifest(tmp_path / "r")["identity"]
+    assert identity["cameras"] == ["head_camera"] and identity["camera_size"] == [24, 32]
+    rendered.clear()
+    chosen = dataclasses.replace(run_settings, cameras=("head_camera", "front_camera"), camera_size=(16, 16))
+    evaluate(chosen, tmp_path / "r2", progress=False)
+    assert sorted(set(rendered)) == [("front_camera", 16, 16), ("head_camera", 16, 16)], "the user's choice wins"
 
 
 def test_results_folder_of_another_protocol_or_policy_is_refused(tmp_path, cache_dir):

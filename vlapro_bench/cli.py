@@ -200,23 +200,28 @@ def rollout(
     episodes: Annotated[int, typer.Option(help="Episodes (seeds) per task.")] = 10,
     seed_start: Annotated[int, typer.Option(help="First seed (RoboTwin evaluates from 100000).")] = 100000,
     obs_mode: Annotated[str, typer.Option(help="rgb, rgbd or state.")] = "rgb",
-    size: Annotated[str, typer.Option(help="Camera size HEIGHTxWIDTH.")] = "128x128",
+    size: Annotated[str | None, typer.Option(
+        help="Camera size HEIGHTxWIDTH. Default: the size the policy declares, else 128x128.")] = None,
     instruction_pool: Annotated[str, typer.Option(help="Instruction templates: seen or unseen.")] = "seen",
     csv: Annotated[Path | None, typer.Option(help="Write per-episode results to this CSV file.")] = None,
     suite: SuiteOpt = "robotwin",
 ) -> None:
     """Roll out any policy on tasks and print per-task success (the full evaluator adds protocols,
-    resumable records and confidence intervals)."""
+    resumable records and confidence intervals). Only the cameras the policy declares it reads
+    are rendered, once per action chunk."""
     from vlapro_bench.env import VLAProEnv  # noqa: PLC0415
+    from vlapro_bench.evaluation.policy_spec import policy_reads, rendered_observation  # noqa: PLC0415
     from vlapro_bench.policy import UnknownPolicyError, make_policy  # noqa: PLC0415
     from vlapro_bench.rollout import run_episode  # noqa: PLC0415
 
     names = _resolve_tasks(suite, tasks)
     kwargs = _policy_kwargs(policy_arg or [])
+    cameras, camera_size = rendered_observation(policy_reads(policy, kwargs), suite,
+                                                camera_size=_parse_size(size) if size else None)
     rows = []
     with tqdm(total=len(names) * episodes, desc="episodes", unit="ep") as bar:
         for name in names:
-            env = VLAProEnv(name, suite=suite, obs_mode=obs_mode, camera_size=_parse_size(size),
+            env = VLAProEnv(name, suite=suite, obs_mode=obs_mode, camera_size=camera_size, cameras=cameras,
                             instruction_pool=instruction_pool)
             try:
                 agent = make_policy(policy, env, **kwargs)

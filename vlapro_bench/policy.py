@@ -5,6 +5,11 @@ returns an action chunk of shape ``(H, action_dim)`` (``H = 1`` for single-step 
 plus a ``privileged`` flag. It is typed as a ``Protocol`` so backbones need not inherit from
 us. Policies are named by a registry name (``random``, ``expert``, ``replay``, ...) or by
 ``"package.module:factory"``; a factory is called as ``factory(env, **kwargs)``.
+
+A policy may also declare, before any environment exists, what it reads from observations
+(:class:`ObservationReads`): the evaluator then renders only those cameras, at that size. A
+registry package declares it with a module-level ``observation_reads(**kwargs)`` beside its
+``make_policy``; a ``module:factory`` with an ``observation_reads`` attribute on the factory.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import difflib
 import importlib
 import pkgutil
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
@@ -31,7 +37,20 @@ class Policy(Protocol):
     def act(self, observation: dict[str, Any]) -> np.ndarray: ...
 
 
+@dataclass(frozen=True)
+class ObservationReads:
+    """The cameras a policy reads, and the image size it expects (``None``: any size).
+
+    Declared before the environment is built, so an evaluation renders only what is read:
+    rendering is nearly all of an environment step's cost on a CPU.
+    """
+
+    cameras: tuple[str, ...]
+    camera_size: tuple[int, int] | None = None
+
+
 PolicyFactory = Callable[..., Policy]
+ReadsDeclaration = Callable[..., "ObservationReads | None"]
 _POLICIES: dict[str, PolicyFactory] = {}
 
 
@@ -57,7 +76,12 @@ def _lazy_factory(module_name: str) -> PolicyFactory:
     def factory(env: gym.Env, **kwargs: Any) -> Policy:
         return importlib.import_module(module_name).make_policy(env, **kwargs)
 
+    def observation_reads(**kwargs: Any) -> ObservationReads | None:
+        declare = getattr(importlib.import_module(module_name), "observation_reads", None)
+        return declare(**kwargs) if callable(declare) else None
+
     factory.__doc__ = f"Lazily loads {module_name}.make_policy."
+    factory.observation_reads = observation_reads  # type: ignore[attr-defined]
     return factory
 
 
@@ -110,6 +134,15 @@ def make_policy(spec: str, env: gym.Env, **kwargs: Any) -> Policy:
     if missing:
         raise TypeError(f"Policy {spec!r} lacks {missing}; a policy needs reset(), act() and a privileged flag")
     return policy
+
+
+def declared_reads(spec: str, **kwargs: Any) -> ObservationReads | None:
+    """What the policy named by ``spec`` (built with ``kwargs``) says it reads, or ``None``.
+
+    ``None`` means the policy does not say; the caller then renders what the user asked for.
+    """
+    declare = getattr(resolve_policy_factory(spec), "observation_reads", None)
+    return declare(**kwargs) if callable(declare) else None
 
 
 def check_chunk(chunk: Any, action_dim: int) -> np.ndarray:

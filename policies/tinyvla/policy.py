@@ -8,6 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from vlapro_bench.policy import ObservationReads
 from vlapro_bench.registry import TaskSpec
 
 
@@ -61,6 +62,14 @@ def load_backbone_checkpoint(path: str | Path, device: str = "cpu"):
     load_model_weights(checkpoint, model)
     model.normalization_set.fill_(True)
     return model.to(device)
+
+
+def observation_reads(checkpoint: str | Path, **_: Any) -> ObservationReads:
+    """The checkpoint's cameras, at the size of the demonstrations it was trained on."""
+    from vlapro_bench.training.checkpoint import trained_observation  # noqa: PLC0415  (imports torch)
+
+    cameras, size = trained_observation(checkpoint)
+    return ObservationReads(cameras, size)
 
 
 def make_policy(env: gym.Env, checkpoint: str | Path, execute: int | None = None,

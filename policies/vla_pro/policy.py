@@ -33,6 +33,7 @@ from vlapro_bench.memory.fusion import activation_layers, counting_rows
 from vlapro_bench.memory.online import VisibleQuery
 from vlapro_bench.memory.retrieval import Retriever
 from vlapro_bench.memory.state import PRIVILEGED_VARIANTS, QueryEncoder, oracle_fields
+from vlapro_bench.policy import ObservationReads
 from vlapro_bench.registry import TaskSpec
 
 
@@ -235,6 +236,16 @@ def _single_batch(observation: dict[str, Any]) -> dict[str, Any]:
     return {"images": {c: torch.as_tensor(np.asarray(img))[None] for c, img in observation["images"].items()}}
 
 
+def observation_reads(backbone: str | Path | nn.Module, **_: Any) -> ObservationReads | None:
+    """What the backbone reads: a checkpoint's cameras and demonstration size; a model's cameras."""
+    if isinstance(backbone, nn.Module):
+        cameras = getattr(getattr(backbone, "config", None), "cameras", None)
+        return ObservationReads(tuple(cameras)) if cameras else None
+    from vlapro_bench.policies.tinyvla.policy import observation_reads as checkpoint_reads  # noqa: PLC0415
+
+    return checkpoint_reads(backbone)
+
+
 def make_policy(env: gym.Env, backbone: str | Path | nn.Module, bank: str | Path | MemoryBank, k: int = 2,
                 temperature: float | None = None, execute: int | None = 8, state: str = "visible",
                 device: str = "cpu", fusion_path: str = "auto") -> VLAProPolicy:
@@ -254,4 +265,4 @@ def make_policy(env: gym.Env, backbone: str | Path | nn.Module, bank: str | Path
                         fusion_path=fusion_path)
 
 
-__all__ = ["VLAProPolicy", "make_policy"]
+__all__ = ["VLAProPolicy", "make_policy", "observation_reads"]

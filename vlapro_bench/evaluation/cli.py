@@ -31,8 +31,11 @@ def eval_command(
     executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (auto, ray://host:10001).")] = None,
     obs_mode: Annotated[str, typer.Option(help="rgb, rgbd or state (state: privileged/baseline policies).")] = "rgb",
-    size: Annotated[str, typer.Option(help="Camera size HEIGHTxWIDTH.")] = "128x128",
-    camera: Annotated[list[str] | None, typer.Option(help="Cameras to render (repeatable); default all.")] = None,
+    size: Annotated[str | None, typer.Option(
+        help="Camera size HEIGHTxWIDTH. Default: the size the policy declares (a checkpoint: its demonstrations' "
+             "size), else 128x128.")] = None,
+    camera: Annotated[list[str] | None, typer.Option(
+        help="Cameras to render (repeatable). Default: the cameras the policy declares it reads, else all.")] = None,
     control_mode: Annotated[str | None, typer.Option(
         help="Action space; default: the suite's own (RoboTwin qpos: 14-d joint targets, or ee; RLBench "
              "joint_delta, or joint_position, ee_pose).")] = None,
@@ -75,7 +78,7 @@ def eval_command(
     settings = EvalSettings(
         policy=policy, tasks=tuple(names), protocol=proto,
         policy_kwargs=_policy_kwargs(policy_arg or []), obs_mode=obs_mode, control_mode=control_mode,
-        camera_size=_parse_size(size), cameras=tuple(camera) if camera else None, episodes=episodes,
+        camera_size=_parse_size(size) if size else None, cameras=tuple(camera) if camera else None, episodes=episodes,
         videos=videos, label=label)
     out = out or Path("results") / _slug(label or policy)
     try:

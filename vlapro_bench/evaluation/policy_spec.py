@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 
-from vlapro_bench.policy import Policy, UnknownPolicyError, make_policy, policy_names
+from vlapro_bench.policy import ObservationReads, Policy, UnknownPolicyError, declared_reads, make_policy, policy_names
+from vlapro_bench.sim.suites import suite_profile
+
+#: Camera size when neither the user nor the policy gives one.
+DEFAULT_CAMERA_SIZE = (128, 128)
 
 
 class PolicyMismatchError(ValueError):
@@ -27,12 +31,13 @@ class PolicyMismatchError(ValueError):
 
 @dataclass(frozen=True)
 class FolderKind:
-    """A kind of policy folder: how to recognise it, check it against an env, and build the policy."""
+    """A kind of policy folder: how to recognise it, what it reads, check it against an env, build the policy."""
 
     name: str
     detect: Callable[[Path], bool]
     check: Callable[[Path, gym.Env], dict[str, Any]]  # raises PolicyMismatchError; returns card fields
     build: Callable[[Path, gym.Env, dict[str, Any]], Policy]
+    reads: Callable[[Path], ObservationReads | None] = lambda path: None  # None: render what the user asks
 
 
 def _is_checkpoint_folder(path: Path) -> bool:
@@ -80,6 +85,13 @@ def check_checkpoint(path: Path, env: gym.Env) -> dict[str, Any]:
             "fingerprint": fingerprint}
 
 
+def _checkpoint_reads(path: Path) -> ObservationReads:
+    from vlapro_bench.training.checkpoint import trained_observation  # noqa: PLC0415  (imports torch)
+
+    cameras, size = trained_observation(path)
+    return ObservationReads(cameras, size)
+
+
 def _build_checkpoint_policy(path: Path, env: gym.Env, kwargs: dict[str, Any]) -> Policy:
     _, state = _checkpoint_state(path)
     backbone = state.get("backbone", "tinyvla")
@@ -88,12 +100,52 @@ def _build_checkpoint_policy(path: Path, env: gym.Env, kwargs: dict[str, Any]) -
 
 #: Policy folder kinds, tried in order. VLA-Pro's memory bank adds an entry here.
 FOLDER_KINDS: list[FolderKind] = [
-    FolderKind("checkpoint", _is_checkpoint_folder, check_checkpoint, _build_checkpoint_policy),
+    FolderKind("checkpoint", _is_checkpoint_folder, check_checkpoint, _build_checkpoint_policy, _checkpoint_reads),
 ]
 
 
 def _looks_like_path(spec: str) -> bool:
     return "/" in spec or spec.startswith(".") or spec.startswith("~")
+
+
+def _folder_kind(spec: str) -> tuple[Path, FolderKind | None] | None:
+    """``(path, kind)`` when ``spec`` names an existing folder rather than a policy; else ``None``."""
+    path = Path(spec).expanduser()
+    if ":" in spec or spec in policy_names() or not path.is_dir():
+        return None
+    return path, next((k for k in FOLDER_KINDS if k.detect(path)), None)
+
+
+def policy_reads(spec: str, kwargs: dict[str, Any]) -> ObservationReads | None:
+    """What the policy named by ``spec`` reads (cameras, image size), known before any env is built.
+
+    ``None`` when the policy does not declare it, and when its declaration cannot be read (a
+    missing or broken checkpoint): building the policy then raises the error that says why.
+    """
+    try:
+        folder = _folder_kind(spec)
+        if folder is not None:
+            path, kind = folder
+            return kind.reads(path) if kind is not None else None
+        return declared_reads(spec, **kwargs)
+    except (FileNotFoundError, ValueError, UnknownPolicyError):
+        return None
+
+
+def rendered_observation(reads: ObservationReads | None, suite: str, cameras: Sequence[str] | None = None,
+                         camera_size: tuple[int, int] | None = None) -> tuple[tuple[str, ...] | None, tuple[int, int]]:
+    """``(cameras, camera_size)`` to render for a policy that declares ``reads``.
+
+    What the user gave (``cameras``, ``camera_size``) is kept; what they left open follows the
+    policy's declaration, else every camera at :data:`DEFAULT_CAMERA_SIZE`. Reading every camera of
+    the suite is written ``cameras=None``, as before policies declared what they read.
+    """
+    if cameras is None and reads is not None and reads.cameras:
+        every = suite_profile(suite).robot.cameras
+        cameras = None if set(reads.cameras) >= set(every) else tuple(c for c in every if c in reads.cameras)
+    if camera_size is None:
+        camera_size = reads.camera_size if reads is not None and reads.camera_size else DEFAULT_CAMERA_SIZE
+    return (tuple(cameras) if cameras is not None else None), (int(camera_size[0]), int(camera_size[1]))
 
 
 def resolve_policy_spec(spec: str, env: gym.Env, **kwargs: Any) -> tuple[Policy, dict[str, Any]]:
@@ -102,10 +154,10 @@ def resolve_policy_spec(spec: str, env: gym.Env, **kwargs: Any) -> tuple[Policy,
     Raises :class:`~vlapro_bench.policy.UnknownPolicyError` for a name that is not registered
     and :class:`PolicyMismatchError` for a folder that does not fit the environment.
     """
-    path = Path(spec).expanduser()
     card: dict[str, Any] = {"spec": spec, "kwargs": kwargs}
-    if ":" not in spec and spec not in policy_names() and path.is_dir():
-        kind = next((k for k in FOLDER_KINDS if k.detect(path)), None)
+    folder = _folder_kind(spec)
+    if folder is not None:
+        path, kind = folder
         if kind is None:
             raise UnknownPolicyError(
                 f"{spec} is a folder but not a policy folder ({', '.join(k.name for k in FOLDER_KINDS)}): "

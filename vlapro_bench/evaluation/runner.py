@@ -8,6 +8,7 @@ that were running and never repeats one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,9 +29,11 @@ from vlapro_bench.evaluation.manifest import (
     utc_now,
     write_manifest,
 )
+from vlapro_bench.evaluation.policy_spec import DEFAULT_CAMERA_SIZE, policy_reads, rendered_observation
 from vlapro_bench.evaluation.protocol import Protocol
 from vlapro_bench.evaluation.records import EpisodeRecord, RecordLog
 from vlapro_bench.evaluation.worker import EpisodeWorker, ExpertCheck, Job, WorkerConfig
+from vlapro_bench.policy import ObservationReads
 from vlapro_bench.registry import get_task_class
 from vlapro_bench.sim.suites import suite_profile
 
@@ -48,8 +51,8 @@ class EvalSettings:
     backend: str = "mujoco"
     obs_mode: str = "rgb"
     control_mode: str | None = None  # None: the suite's default (RoboTwin qpos, RLBench joint_delta)
-    camera_size: tuple[int, int] = (128, 128)
-    cameras: tuple[str, ...] | None = None
+    camera_size: tuple[int, int] | None = None  # None: the size the policy declares, else DEFAULT_CAMERA_SIZE
+    cameras: tuple[str, ...] | None = None  # None: the cameras the policy declares, else all of them
     episodes: int | None = None  # run only the first N protocol episodes per task (a partial run)
     videos: int = 0  # record videos of the first N episodes per task
     label: str | None = None
@@ -62,9 +65,14 @@ class EvalSettings:
     def suite(self) -> str:
         return self.protocol.suite
 
+    def with_reads(self, reads: ObservationReads | None) -> EvalSettings:
+        """Settings that render only what the policy reads, where the user left cameras or size open."""
+        cameras, size = rendered_observation(reads, self.suite, self.cameras, self.camera_size)
+        return dataclasses.replace(self, cameras=cameras, camera_size=size)
+
     def env_kwargs(self) -> dict[str, Any]:
         return {"backend": self.backend, "obs_mode": self.obs_mode, "control_mode": self.control_mode,
-                "camera_size": tuple(self.camera_size), "cameras": self.cameras}
+                "camera_size": tuple(self.camera_size or DEFAULT_CAMERA_SIZE), "cameras": self.cameras}
 
     def identity(self) -> dict[str, Any]:
         """What must match for a re-run to continue a results folder (JSON types only)."""
@@ -157,6 +165,7 @@ def evaluate(settings: EvalSettings, out: str | Path, executor: str = "local", w
     if executor not in EXECUTORS:
         raise ValueError(f"Unknown executor {executor!r}; choose one of {list(EXECUTORS)}")
     n = _validate(settings)
+    settings = settings.with_reads(policy_reads(settings.policy, settings.policy_kwargs))
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     protocol_hash = settings.protocol.protocol_hash()

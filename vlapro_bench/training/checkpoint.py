@@ -65,6 +65,20 @@ def read_state(checkpoint: str | Path) -> dict[str, Any]:
         raise ValueError(f"Checkpoint state {path} is missing or corrupt: {exc}") from exc
 
 
+def trained_observation(path: str | Path) -> tuple[tuple[str, ...], tuple[int, int] | None]:
+    """The cameras a checkpoint's backbone reads and the camera size of the demonstrations it
+    learned from (``None`` for checkpoints written before the size was recorded).
+
+    ``path`` is a checkpoint or a run folder (its newest checkpoint). Evaluating at the
+    demonstrations' size shows the model the images it was trained on, after the same resize.
+    """
+    state = read_state(latest_checkpoint(path))
+    observation = state.get("observation") or {}
+    cameras = tuple(observation.get("cameras") or state.get("backbone_config", {}).get("cameras") or ())
+    size = observation.get("camera_size")
+    return cameras, (int(size[0]), int(size[1])) if size else None
+
+
 def load_model_weights(checkpoint: str | Path, model: torch.nn.Module) -> None:
     path = Path(checkpoint) / "model.safetensors"
     if not path.is_file():
