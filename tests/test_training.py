@@ -1,6 +1,7 @@
 """Training: config files, a seeded resumable loop, safetensors checkpoints, checkpoint policies."""
 
 import json
+import os
 from pathlib import Path
 
 import gymnasium as gym
@@ -18,6 +19,7 @@ from vlapro_bench.rollout import run_episode
 from vlapro_bench.training import TrainConfig, train
 from vlapro_bench.training.augment import random_shift
 from vlapro_bench.training.checkpoint import checkpoint_dirs
+from vlapro_bench.training.trainer import default_threads, prefetched_batches
 
 TINY_MODEL = {"image_size": [16, 16], "vision_channels": [8, 8], "vision_groups": 4, "vision_res_stages": 0,
               "d_model": 16, "n_heads": 2, "n_encoder_layers": 1, "n_decoder_layers": 1, "ffn_dim": 32,
@@ -55,6 +57,8 @@ def test_resumed_run_equals_uninterrupted_run(demos, tmp_path):
     state = json.loads((resumed / "state.json").read_text())
     assert state["step"] == 4 and state["backbone"] == "tinyvla"
     assert state["backbone_config"]["chunk_size"] == 4
+    # What the model reads, at the size of the demonstrations (the evaluator renders just that).
+    assert state["observation"] == {"cameras": list(state["backbone_config"]["cameras"]), "camera_size": [16, 16]}
 
 
 def test_cosine_schedule_with_warmup():
@@ -150,3 +154,30 @@ def test_random_shift_moves_content_and_is_seeded():
     again = random_shift(images, 3, torch.Generator().manual_seed(1))
     assert torch.equal(shifted, again)
     assert torch.equal(random_shift(images, 0, torch.Generator()), images)
+
+
+def test_one_math_thread_by_default_on_small_machines(demos, tmp_path, monkeypatch):
+    assert default_threads(2) == 1 and default_threads(4) == 1
+    assert default_threads(16) == torch.get_num_threads()
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        train(_config(demos, tmp_path / "run", 1), progress=False)
+        assert torch.get_num_threads() == 1
+        train(_config(demos, tmp_path / "run2", 1, torch_threads=2), progress=False)
+        assert torch.get_num_threads() == 2, "an explicit thread count wins"
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_batches_assembled_ahead_are_the_batches_of_their_step(demos):
+    calls = []
+
+    def make(step):
+        calls.append(step)
+        return {"step": step}
+
+    assert [(s, b["step"]) for s, b in prefetched_batches(make, 3, 7)] == [(3, 3), (4, 4), (5, 5), (6, 6)]
+    assert calls == [3, 4, 5, 6], "each batch is made once, in step order, and none past the last step"
+    assert list(prefetched_batches(make, 5, 5)) == []

@@ -34,7 +34,8 @@ class TrainConfig:
         checkpoint_every: steps between checkpoints (the last step is always saved).
         keep_checkpoints: how many recent checkpoints to keep on disk.
         model: backbone config overrides (e.g. ``{"image_size": [96, 96], "chunk_size": 16}``).
-        torch_threads: CPU threads for torch (0 = torch's default).
+        torch_threads: CPU math threads for torch; 0 (the default) is one thread on machines of up to 4
+            cores and torch's own choice on larger ones (see ``trainer.default_threads``).
         image_shift: random-shift augmentation in pixels (0 = off, the default); see
             :mod:`vlapro_bench.training.augment`. Off by default because on click_bell (50 demos,
             2000-3000 CPU steps) it slowed learning where the target's image position is the
