@@ -125,6 +125,13 @@ def test_in_process_run_matches_the_pool_and_resume_skips_everything(tmp_path, c
     assert more.played_now == 2 and len(more.records) == 6
 
 
+def test_pool_workers_run_one_math_thread_each(tmp_path, cache_dir):
+    """Two pool processes on two cores: one torch thread each, not torch's default of one per core."""
+    result = evaluate(settings("thread_probe_policy:make_policy", episodes=2), tmp_path / "t", workers=2,
+                      cache_dir=cache_dir, progress=False)
+    assert {r.extras["torch_threads"] for r in result.records} == {1}
+
+
 def test_records_and_manifest_carry_protocol_policy_card_and_provenance(tmp_path, cache_dir):
     result = evaluate(settings("expert", episodes=2, tasks=("click_alarmclock",)), tmp_path / "e",
                       cache_dir=cache_dir, progress=False)

@@ -311,13 +311,16 @@ def train_command(
     seed: Annotated[int | None, typer.Option(help="Seed for init, batches and dropout.")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N or auto.")] = None,
     checkpoint_every: Annotated[int | None, typer.Option(help="Steps between checkpoints.")] = None,
+    threads: Annotated[int | None, typer.Option(
+        help="CPU math threads (0: one on machines of up to 4 cores, where a second thread is 2.4x slower as "
+             "soon as another process runs; torch's choice above).")] = None,
 ) -> None:
     """Train a backbone on demonstrations (seeded; checkpoints as safetensors + JSON; resumable)."""
     from vlapro_bench.training import TrainConfig, train  # noqa: PLC0415
 
     overrides = {"data": str(data) if data else None, "out": str(out) if out else None, "backbone": backbone,
                  "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "device": device,
-                 "checkpoint_every": checkpoint_every}
+                 "checkpoint_every": checkpoint_every, "torch_threads": threads}
     try:
         cfg = (TrainConfig.from_file(config, **overrides) if config
                else TrainConfig.from_dict({k: v for k, v in overrides.items() if v is not None}))
