@@ -9,6 +9,7 @@ from scipy.stats import norm
 from vlapro_bench.evaluation.stats import (
     bootstrap_average,
     mcnemar_exact,
+    minimum_detectable_difference,
     newcombe_paired_difference,
     paired_comparison,
     split_average,
@@ -195,3 +196,30 @@ def test_mcnemar_exact_matches_the_binomial_sum():
 def test_unequal_pairs_are_refused():
     with pytest.raises(ValueError, match="equal-length"):
         paired_comparison({"t": (np.ones(3, bool), np.ones(4, bool))})
+
+
+def test_minimum_detectable_difference_follows_connors_formula():
+    # n = (z_a sqrt(psi) + z_b sqrt(psi - d^2))^2 / d^2 at the returned d, for the observed discordance psi
+    for pairs, discordant in ((150, 30), (300, 60), (1000, 100)):
+        d = minimum_detectable_difference(pairs, discordant)
+        psi = max(discordant / pairs, d)
+        n = (norm.ppf(0.975) * math.sqrt(psi) + norm.ppf(0.8) * math.sqrt(psi - d * d)) ** 2 / d**2
+        assert n == pytest.approx(pairs, rel=1e-6)
+    # more pairs, or fewer disagreements, detect smaller differences
+    assert minimum_detectable_difference(300, 60) < minimum_detectable_difference(150, 30)
+    assert minimum_detectable_difference(150, 10) < minimum_detectable_difference(150, 60)
+    # the figures: 40 pairs detect about 20 points, 16 pairs about 45
+    assert 0.15 < minimum_detectable_difference(40, 6) < 0.25
+    assert 0.35 < minimum_detectable_difference(16, 3) < 0.5
+    # arms that never disagree still get a finite bound (a difference d needs d of the pairs to disagree)
+    assert minimum_detectable_difference(150, 0) == pytest.approx(0.0515, abs=0.002)
+    assert minimum_detectable_difference(3, 3) == 1.0  # nothing is detectable from 3 pairs
+    with pytest.raises(ValueError, match="discordant"):
+        minimum_detectable_difference(10, 11)
+
+
+def test_paired_comparison_reports_its_power():
+    a = [True] * 30 + [False] * 70
+    b = [True] * 40 + [False] * 60
+    result = paired_comparison({"t": (a, b)}, resamples=200)
+    assert result.mde == pytest.approx(minimum_detectable_difference(100, 10))

@@ -18,6 +18,11 @@
   print a zero-width difference; there the difference gets Newcombe's score interval for paired
   proportions (:func:`newcombe_paired_difference`) over the pooled pairs.
 
+- Power: the minimum detectable difference (:func:`minimum_detectable_difference`) of a paired
+  comparison, the smallest difference its McNemar test would find with 80% power at the 5%
+  level, given the pairs played and how often the two arms disagreed. A comparison that finds
+  nothing is only evidence of no effect larger than that.
+
 All bootstraps are seeded, so a report is reproducible to the digit.
 """
 
@@ -28,7 +33,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binomtest
+from scipy.optimize import brentq
+from scipy.stats import binomtest, norm
 
 DEFAULT_RESAMPLES = 10_000
 DEFAULT_CONFIDENCE = 0.95
@@ -163,6 +169,35 @@ class PairedComparison:
     method_only: int  # pairs the method solved and the base did not
     p_value: float  # exact McNemar test on the discordant pairs
     difference_method: str = "paired_bootstrap"  # or "newcombe" (see newcombe_paired_difference)
+    mde: float = math.nan  # minimum detectable difference (80% power, 5% two-sided) for these pairs
+
+
+def minimum_detectable_difference(pairs: int, discordant: int, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Smallest absolute difference in success rate a McNemar test on ``pairs`` paired episodes
+    detects with probability ``power`` at two-sided level ``alpha``.
+
+    Connor (1987), "Sample size for testing differences in proportions for the paired-sample
+    design", Biometrics 43: 207-211: ``n = (z_a sqrt(psi) + z_b sqrt(psi - d^2))^2 / d^2`` with
+    ``psi`` the probability that the two arms disagree on an episode, solved here for ``d``.
+    ``psi`` is the observed share of discordant pairs, but never below ``d`` itself (a
+    difference ``d`` needs at least ``d`` of the pairs to disagree), so two arms that never
+    disagreed still get a finite, honest bound (about ``(z_a + z_b)^2 / n``). Returns 1.0 when
+    no difference up to 100 points is detectable.
+    """
+    if pairs < 1 or not 0 <= discordant <= pairs:
+        raise ValueError(f"need pairs >= 1 and 0 <= discordant <= pairs, got {discordant}/{pairs}")
+    if not 0 < alpha < 1 or not 0 < power < 1:
+        raise ValueError(f"alpha and power must be in (0, 1), got {alpha}, {power}")
+    z_a, z_b = float(norm.ppf(1 - alpha / 2)), float(norm.ppf(power))
+    observed = discordant / pairs
+
+    def shortfall(d: float) -> float:
+        psi = max(observed, d)
+        return z_a * math.sqrt(psi) + z_b * math.sqrt(max(psi - d * d, 0.0)) - math.sqrt(pairs) * d
+
+    if shortfall(1.0) > 0:
+        return 1.0
+    return float(brentq(shortfall, 1e-12, 1.0, xtol=1e-9))
 
 
 def _relative(diff: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -222,4 +257,5 @@ def paired_comparison(pairs: Mapping[str, tuple[Sequence[bool], Sequence[bool]]]
     else:
         rel = Interval(math.nan, math.nan, math.nan)
     return PairedComparison(k, total, base, method, diff, rel, base_only, method_only,
-                            mcnemar_exact(base_only, method_only), difference_method)
+                            mcnemar_exact(base_only, method_only), difference_method,
+                            minimum_detectable_difference(total, base_only + method_only))
