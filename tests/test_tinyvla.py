@@ -318,3 +318,50 @@ def test_keypoint_tokens_one_per_camera_and_reached_by_lora():
         TinyVLAConfig(**{**TINY, "keypoints": 4, "keypoint_stage": 3})
     with pytest.raises(ValueError, match="keypoints must be >= 0"):
         TinyVLAConfig(**{**TINY, "keypoints": -1})
+
+
+def test_state_model_reads_object_poses_instead_of_images():
+    model = tiny_model(cameras=(), object_state_dim=28)
+    cfg = model.config
+    g = torch.Generator().manual_seed(0)
+    batch = {"object_state": torch.randn(3, 28, generator=g), "agent_pos": torch.randn(3, cfg.state_dim, generator=g),
+             "instruction_embedding": torch.randn(3, cfg.instruction_dim, generator=g),
+             "action": torch.randn(3, cfg.chunk_size, cfg.action_dim, generator=g)}
+    stats = {"action": {"mean": [0.0] * 14, "std": [1.0] * 14}, "agent_pos": {"mean": [0.0] * 14, "std": [1.0] * 14},
+             "object_state": {"mean": [0.5] * 28, "std": [2.0] * 28}}
+    model.set_normalization(stats)
+    assert model.vision is None and model(batch).shape == (3, cfg.chunk_size, cfg.action_dim)
+    model.compute_loss(batch).backward()
+    assert model.object_proj.weight.grad.abs().sum() > 0
+    # the visual feature is the normalised object state, taken before any linear (the memory's tap)
+    expected = (batch["object_state"] - 0.5) / 2.0
+    torch.testing.assert_close(model.visual_features(batch), expected)
+    module, pool = model.visual_feature_tap()
+    seen = []
+    handle = module.register_forward_hook(lambda m, args, out: seen.append(pool(out, 3)))
+    model(batch)
+    handle.remove()
+    torch.testing.assert_close(seen[0], expected)
+    assert model.visual_feature_dim == 28 and model.normalization_stats()["object_state"]["std"] == [2.0] * 28
+    with pytest.raises(KeyError, match="object_state"):
+        model.set_normalization({k: v for k, v in stats.items() if k != "object_state"})
+    with pytest.raises(ValueError, match="at least one camera .*object_state_dim"):
+        TinyVLAConfig(cameras=())
+
+
+def test_camera_configs_keep_their_dict_and_fingerprint_without_object_state():
+    """object_state_dim is left out of camera models' configs, so banks built before it existed still match."""
+    cfg = TinyVLAConfig(**TINY)
+    assert "object_state_dim" not in cfg.to_dict()
+    assert TinyVLAConfig.from_dict(cfg.to_dict()) == cfg
+    state = TinyVLAConfig(**{**TINY, "cameras": (), "object_state_dim": 28})
+    assert state.to_dict()["object_state_dim"] == 28 and TinyVLAConfig.from_dict(state.to_dict()) == state
+
+
+def test_state_model_acts_in_a_state_mode_env():
+    env = VLAProEnv("click_bell", obs_mode="state")
+    model = tiny_model(cameras=(), object_state_dim=28)
+    obs, _ = env.reset(seed=0)
+    chunk = BackbonePolicy(model).act(obs)
+    assert chunk.shape == (model.config.chunk_size, 14) and np.isfinite(chunk).all()
+    env.close()

@@ -58,7 +58,8 @@ def test_resumed_run_equals_uninterrupted_run(demos, tmp_path):
     assert state["step"] == 4 and state["backbone"] == "tinyvla"
     assert state["backbone_config"]["chunk_size"] == 4
     # What the model reads, at the size of the demonstrations (the evaluator renders just that).
-    assert state["observation"] == {"cameras": list(state["backbone_config"]["cameras"]), "camera_size": [16, 16]}
+    assert state["observation"] == {"cameras": list(state["backbone_config"]["cameras"]), "obs_mode": "rgb",
+                                    "camera_size": [16, 16]}
 
 
 def test_cosine_schedule_with_warmup():

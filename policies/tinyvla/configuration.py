@@ -25,7 +25,8 @@ class TinyVLAConfig:
 
     Attributes:
         cameras: camera names the model reads, in the order their tokens are laid out. Every
-            observation must contain these cameras; extra cameras are ignored.
+            observation must contain these cameras; extra cameras are ignored. Empty for a model
+            over state alone (then ``object_state_dim`` must be set).
         image_size: ``(height, width)`` the images are resized to before the CNN. Observations of
             another size are resized (bilinear, antialiased), so the env's ``camera_size`` need not
             match, but matching it avoids the resize cost.
@@ -50,6 +51,13 @@ class TinyVLAConfig:
             pressing a 2 cm plunger needs.
         keypoint_stage: which CNN stage (1-based) the keypoint heat maps are computed from; the
             default 3 reads the 12x12 map at 96x96, finer than the last stage's 6x6.
+        object_state_dim: width of ``object_state`` (the env's state-mode object poses, 7 per
+            tracked object: 28 for the RoboTwin suite) read as one more token; 0 (the default)
+            reads none. A model with no cameras and object state is a state-based policy: the
+            same transformer, chunking and LoRA targets, with the pose vector in place of images
+            (for testing the procedural memory at full statistical power on a CPU; it is not a
+            vision-language-action model). Omitted from :meth:`to_dict` when 0, so the configs
+            and bank fingerprints of camera models stay what they were.
         d_model: token width of the transformer.
         n_heads: attention heads; must divide ``d_model``.
         n_encoder_layers: transformer encoder layers over the observation tokens.
@@ -72,6 +80,7 @@ class TinyVLAConfig:
     vision_res_stages: int = 2
     keypoints: int = 0
     keypoint_stage: int = 3
+    object_state_dim: int = 0
     d_model: int = 128
     n_heads: int = 4
     n_encoder_layers: int = 2
@@ -94,8 +103,10 @@ class TinyVLAConfig:
                      "n_encoder_layers", "n_decoder_layers", "ffn_dim", "vision_groups"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.cameras:
-            raise ValueError("cameras must name at least one camera")
+        if self.object_state_dim < 0:
+            raise ValueError(f"object_state_dim must be >= 0, got {self.object_state_dim}")
+        if not self.cameras and not self.object_state_dim:
+            raise ValueError("cameras must name at least one camera (or set object_state_dim for a state model)")
         if len(set(self.cameras)) != len(self.cameras):
             raise ValueError(f"cameras must be distinct, got {list(self.cameras)}")
         if not self.vision_channels:
@@ -132,6 +143,8 @@ class TinyVLAConfig:
             if isinstance(value, tuple):
                 value = list(value)
             out[f.name] = value
+        if not self.object_state_dim:
+            del out["object_state_dim"]
         return out
 
     @classmethod

@@ -5,8 +5,9 @@ Layout of one forward pass::
     images (per camera) --shared CNN--> feature map --vision_proj--> camera tokens (+ camera, cell embeddings)
         (optional) an earlier CNN map --spatial softmax--> keypoint xy --keypoint_proj--> one token per camera
     agent_pos (normalised) --state_proj--> state token
+    (optional) object_state (normalised poses) --object_proj--> object token
     instruction embedding (frozen MiniLM, 384-d) --instruction_proj--> instruction token
-    [instruction, state, camera tokens] --transformer encoder--> memory
+    [instruction, state, camera tokens, object token] --transformer encoder--> memory
     chunk_size learned queries --transformer decoder (self-attn, cross-attn to memory)--> action_head
         --> normalised action chunk (B, chunk_size, action_dim)
 
@@ -186,6 +187,22 @@ class SpatialSoftmax(nn.Module):
         return xy.transpose(1, 2).flatten(1)
 
 
+class ObjectStateNorm(nn.Module):
+    """Standardises the env's ``object_state`` with the dataset's statistics (buffers, no weights).
+
+    A module of its own so a state model has a visual tap like a camera model's CNN: its output
+    is the model's ``visual_features``, taken before any linear layer.
+    """
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
 class VisionEncoder(nn.Module):
     """Shared CNN: every camera goes through the same weights, so cameras share what they learn.
 
@@ -262,21 +279,27 @@ class TinyVLA(nn.Module):
         # Not a submodule (InstructionEncoder is no nn.Module): stays out of state_dict and LoRA matching.
         self._instruction_encoder = instruction_encoder
 
-        self.vision = VisionEncoder(cfg)
-        with torch.no_grad():
-            h, w = self.vision(torch.zeros(1, 3, *cfg.image_size)).shape[-2:]
-            self.vision.take_keypoints()
-        self.feature_hw = (int(h), int(w))
-        self.vision_proj = nn.Linear(self.vision.out_channels, cfg.d_model)
-        if cfg.keypoints:
-            self.keypoint_proj = nn.Linear(2 * cfg.keypoints, cfg.d_model)
-            self.keypoint_embed = nn.Parameter(torch.zeros(1, 1, cfg.d_model))
+        self.vision: VisionEncoder | None = None
+        if cfg.cameras:
+            self.vision = VisionEncoder(cfg)
+            with torch.no_grad():
+                h, w = self.vision(torch.zeros(1, 3, *cfg.image_size)).shape[-2:]
+                self.vision.take_keypoints()
+            self.feature_hw = (int(h), int(w))
+            self.vision_proj = nn.Linear(self.vision.out_channels, cfg.d_model)
+            if cfg.keypoints:
+                self.keypoint_proj = nn.Linear(2 * cfg.keypoints, cfg.d_model)
+                self.keypoint_embed = nn.Parameter(torch.zeros(1, 1, cfg.d_model))
+            self.camera_embed = nn.Parameter(torch.zeros(len(cfg.cameras), 1, cfg.d_model))
+            self.cell_embed = nn.Parameter(torch.zeros(1, h * w, cfg.d_model))
+        self.object_norm: ObjectStateNorm | None = None
+        if cfg.object_state_dim:
+            self.object_norm = ObjectStateNorm(cfg.object_state_dim)
+            self.object_proj = nn.Linear(cfg.object_state_dim, cfg.d_model)
+            self.object_embed = nn.Parameter(torch.zeros(1, cfg.d_model))
         self.state_proj = nn.Linear(cfg.state_dim, cfg.d_model)
         self.instruction_proj = nn.Linear(cfg.instruction_dim, cfg.d_model)
 
-        n_cams = len(cfg.cameras)
-        self.camera_embed = nn.Parameter(torch.zeros(n_cams, 1, cfg.d_model))
-        self.cell_embed = nn.Parameter(torch.zeros(1, h * w, cfg.d_model))
         self.token_type_embed = nn.Parameter(torch.zeros(2, cfg.d_model))  # instruction, state
         self.action_queries = nn.Parameter(torch.zeros(cfg.chunk_size, cfg.d_model))
 
@@ -294,10 +317,15 @@ class TinyVLA(nn.Module):
         self._init_embeddings()
 
     def _init_embeddings(self) -> None:
-        for p in (self.camera_embed, self.cell_embed, self.token_type_embed, self.action_queries):
+        for p in (self.token_type_embed, self.action_queries):
             nn.init.trunc_normal_(p, std=0.02)
-        if self.config.keypoints:
-            nn.init.trunc_normal_(self.keypoint_embed, std=0.02)
+        if self.vision is not None:
+            for p in (self.camera_embed, self.cell_embed):
+                nn.init.trunc_normal_(p, std=0.02)
+            if self.config.keypoints:
+                nn.init.trunc_normal_(self.keypoint_embed, std=0.02)
+        if self.object_norm is not None:
+            nn.init.trunc_normal_(self.object_embed, std=0.02)
 
     # -- helpers --------------------------------------------------------------------------------
     @property
@@ -313,8 +341,21 @@ class TinyVLA(nn.Module):
 
     @property
     def visual_feature_dim(self) -> int:
-        """Width of :meth:`visual_features`: CNN channels times cameras."""
+        """Width of :meth:`visual_features`: CNN channels times cameras (a state model: the object state)."""
+        if self.vision is None:
+            return int(self.config.object_state_dim)
         return self.vision.out_channels * len(self.config.cameras)
+
+    #: The memory's default LoRA targets (the backbone contract, :mod:`vlapro_bench.memory.contract`).
+    lora_target_regex = LORA_TRANSFORMER_REGEX
+
+    def visual_feature_tap(self) -> tuple[nn.Module, Any]:
+        """``(module, pool)``: the submodule whose output, pooled, is :meth:`visual_features` (the
+        backbone contract's visual tap): the CNN, or the object-state normaliser of a state model."""
+        if self.vision is None:
+            assert self.object_norm is not None
+            return self.object_norm, _identity_pool
+        return self.vision, _camera_pool(len(self.config.cameras))
 
     def linear_module_names(self) -> list[str]:
         """Names of every ``nn.Linear`` (what a LoRA target regex is checked against)."""
@@ -336,8 +377,14 @@ class TinyVLA(nn.Module):
         state = stats.get("agent_pos", stats.get("state"))
         if "action" not in stats or state is None:
             raise KeyError(f"stats needs 'action' and 'agent_pos' (or 'state') entries, got {sorted(stats)}")
-        for key, entry, mean_buf, std_buf in (("action", stats["action"], self.action_mean, self.action_std),
-                                              ("agent_pos", state, self.state_mean, self.state_std)):
+        entries = [("action", stats["action"], self.action_mean, self.action_std),
+                   ("agent_pos", state, self.state_mean, self.state_std)]
+        if self.object_norm is not None:
+            if "object_state" not in stats:
+                raise KeyError(f"this model reads object_state: stats need an 'object_state' entry, "
+                               f"got {sorted(stats)}")
+            entries.append(("object_state", stats["object_state"], self.object_norm.mean, self.object_norm.std))
+        for key, entry, mean_buf, std_buf in entries:
             mean = _as_tensor(entry["mean"]).to(torch.float32).reshape(-1)
             std = _as_tensor(entry["std"]).to(torch.float32).reshape(-1)
             if mean.shape != mean_buf.shape or std.shape != std_buf.shape:
@@ -351,8 +398,11 @@ class TinyVLA(nn.Module):
 
     def normalization_stats(self) -> dict[str, dict[str, list[float]]]:
         """The statistics as JSON-ready lists (stds already floored), the inverse of :meth:`set_normalization`."""
-        return {"action": {"mean": self.action_mean.tolist(), "std": self.action_std.tolist()},
-                "agent_pos": {"mean": self.state_mean.tolist(), "std": self.state_std.tolist()}}
+        out = {"action": {"mean": self.action_mean.tolist(), "std": self.action_std.tolist()},
+               "agent_pos": {"mean": self.state_mean.tolist(), "std": self.state_std.tolist()}}
+        if self.object_norm is not None:
+            out["object_state"] = {"mean": self.object_norm.mean.tolist(), "std": self.object_norm.std.tolist()}
+        return out
 
     def normalize_action(self, action: torch.Tensor) -> torch.Tensor:
         return (action - self.action_mean) / self.action_std
@@ -397,8 +447,17 @@ class TinyVLA(nn.Module):
                              f"got {tuple(emb.shape)}")
         return emb.to(self.device, torch.float32)
 
+    def _object_state(self, batch: Mapping[str, Any]) -> torch.Tensor:
+        """Normalised ``object_state`` ``(B, object_state_dim)`` (through :attr:`object_norm`, the state tap)."""
+        assert self.object_norm is not None
+        x = _as_tensor(_require(batch, "object_state")).to(self.device, torch.float32)
+        if x.ndim != 2 or x.shape[1] != self.config.object_state_dim:
+            raise ValueError(f"object_state must be (B, {self.config.object_state_dim}), got {tuple(x.shape)}")
+        return self.object_norm(x)
+
     def _feature_maps(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor | None]:
         """CNN output per camera ``(B, n_cameras, C, h, w)`` and keypoints ``(B, n_cameras, 2K)`` (None without)."""
+        assert self.vision is not None
         x = self._image_stack(batch["images"])
         b, n = x.shape[:2]
         feats = self.vision(x.flatten(0, 1))
@@ -411,27 +470,35 @@ class TinyVLA(nn.Module):
 
         Taken before any linear layer, so fusing LoRA adapters does not move it: the procedural
         memory can score the current observation against stored keys with whatever adapter is on.
+        A state model's visual feature is its normalised object state.
         """
+        if self.vision is None:
+            return self._object_state(batch)
         return self._feature_maps(batch)[0].mean(dim=(-2, -1)).flatten(1)
 
     def encode_observation(self, batch: Mapping[str, Any]) -> torch.Tensor:
-        """Observation tokens after the transformer encoder, ``(B, 2 + n_cameras * (h * w + k), d_model)``
-        where ``k`` is 1 with keypoints and 0 without."""
-        feats, keypoints = self._feature_maps(batch)  # (B, n, C, h, w), (B, n, 2K) or None
-        b, n = feats.shape[:2]
-        cam_tokens = self.vision_proj(feats.flatten(3).transpose(2, 3))  # (B, n, h*w, D)
-        cam_tokens = cam_tokens + self.camera_embed + self.cell_embed
-        if keypoints is not None:
-            kp_tokens = self.keypoint_proj(keypoints.unsqueeze(2)) + self.camera_embed + self.keypoint_embed
-            cam_tokens = torch.cat([cam_tokens, kp_tokens], dim=2)
-        cam_tokens = cam_tokens.flatten(1, 2)
-        state = _as_tensor(batch["agent_pos"]).to(self.device, torch.float32)
+        """Observation tokens after the transformer encoder, ``(B, 2 + n_cameras * (h * w + k) + o, d_model)``
+        where ``k`` is 1 with keypoints and 0 without, and ``o`` is 1 with object state and 0 without."""
+        # The visual tap (CNN or object-state normaliser) runs before any linear layer: the
+        # procedural memory retrieves inside it and fuses adapters for every linear after it.
+        observed = []
+        if self.vision is not None:
+            feats, keypoints = self._feature_maps(batch)  # (B, n, C, h, w), (B, n, 2K) or None
+            cam_tokens = self.vision_proj(feats.flatten(3).transpose(2, 3))  # (B, n, h*w, D)
+            cam_tokens = cam_tokens + self.camera_embed + self.cell_embed
+            if keypoints is not None:
+                kp_tokens = self.keypoint_proj(keypoints.unsqueeze(2)) + self.camera_embed + self.keypoint_embed
+                cam_tokens = torch.cat([cam_tokens, kp_tokens], dim=2)
+            observed.append(cam_tokens.flatten(1, 2))
+        if self.object_norm is not None:
+            observed.append((self.object_proj(self._object_state(batch)) + self.object_embed)[:, None])
+        state = _as_tensor(_require(batch, "agent_pos")).to(self.device, torch.float32)
+        b = observed[0].shape[0]
         if state.shape != (b, self.config.state_dim):
             raise ValueError(f"agent_pos must be ({b}, {self.config.state_dim}), got {tuple(state.shape)}")
         state_token = self.state_proj(self.normalize_state(state)) + self.token_type_embed[1]
         instr_token = self.instruction_proj(self._instruction_embedding(batch, b)) + self.token_type_embed[0]
-        tokens = torch.cat([instr_token[:, None], state_token[:, None], cam_tokens], dim=1)
-        return self.encoder(tokens)
+        return self.encoder(torch.cat([instr_token[:, None], state_token[:, None], *observed], dim=1))
 
     def forward(self, batch: Mapping[str, Any]) -> torch.Tensor:
         """Normalised action chunk ``(B, chunk_size, action_dim)``; :meth:`unnormalize_action` maps it back."""
@@ -455,13 +522,15 @@ class TinyVLA(nn.Module):
     def predict_action_chunk(self, observation: Mapping[str, Any]) -> np.ndarray:
         """One env observation (no batch dimension) -> unnormalised actions ``(chunk_size, action_dim)`` float32.
 
-        Reads ``images`` (camera -> HxWx3 uint8), ``agent_pos`` and ``instruction`` (or a precomputed
-        ``instruction_embedding``). Runs in eval mode without gradients and restores the previous mode.
+        Reads ``images`` (camera -> HxWx3 uint8; a state model ``object_state``), ``agent_pos`` and
+        ``instruction`` (or a precomputed ``instruction_embedding``). Runs in eval mode without
+        gradients and restores the previous mode.
         """
-        batch: dict[str, Any] = {
-            "images": {c: _as_tensor(img)[None] for c, img in _require(observation, "images").items()},
-            "agent_pos": _as_tensor(_require(observation, "agent_pos")).reshape(1, -1),
-        }
+        batch: dict[str, Any] = {"agent_pos": _as_tensor(_require(observation, "agent_pos")).reshape(1, -1)}
+        if self.vision is not None:
+            batch["images"] = {c: _as_tensor(img)[None] for c, img in _require(observation, "images").items()}
+        if self.object_norm is not None:
+            batch["object_state"] = _as_tensor(_require(observation, "object_state")).reshape(1, -1)
         if "instruction_embedding" in observation:
             batch["instruction_embedding"] = _as_tensor(observation["instruction_embedding"]).reshape(1, -1)
         else:
@@ -476,6 +545,18 @@ class TinyVLA(nn.Module):
             if was_training:
                 self.train()
         return actions.float().cpu().numpy()
+
+
+def _camera_pool(n_cameras: int):
+    def pool(output: torch.Tensor, batch_size: int) -> torch.Tensor:
+        # visual_features: vision(x.flatten(0, 1)) viewed as (B, n, C, h, w), spatial mean, flatten.
+        return output.mean(dim=(-2, -1)).reshape(batch_size, n_cameras * output.shape[1])
+
+    return pool
+
+
+def _identity_pool(output: torch.Tensor, batch_size: int) -> torch.Tensor:
+    return output
 
 
 def _require(observation: Mapping[str, Any], key: str) -> Any:

@@ -70,6 +70,16 @@ def check_checkpoint(path: Path, env: gym.Env) -> dict[str, Any]:
         raise PolicyMismatchError(
             f"Checkpoint {checkpoint} reads a {config.get('state_dim')}-d agent_pos, but the {base.suite} suite "
             f"observes a {state_dim}-d one; it was trained for another robot.")
+    object_dim = int(config.get("object_state_dim", 0))
+    if object_dim:
+        space = env.observation_space.spaces.get("object_state")
+        if space is None:
+            raise PolicyMismatchError(
+                f"Checkpoint {checkpoint} reads object_state (a state model), but obs_mode={base.obs_mode!r} has "
+                f"none; evaluate with --obs-mode state.")
+        if int(space.shape[0]) != object_dim:
+            raise PolicyMismatchError(f"Checkpoint {checkpoint} reads a {object_dim}-d object_state, but the "
+                                      f"{base.suite} suite observes a {space.shape[0]}-d one.")
     cameras = list(config.get("cameras", []))
     if cameras and "images" not in env.observation_space.spaces:
         raise PolicyMismatchError(

@@ -17,8 +17,8 @@ The backbone contract (``vlapro_bench.backbones``) is a ``torch.nn.Module`` with
   forward pass, right after that submodule and before the first adapted linear, so the CNN runs
   once per chunk instead of twice. A backbone offers one by defining
   ``visual_feature_tap() -> (module, pool)`` where ``pool(module_output, batch_size)`` returns
-  ``visual_features``; tinyvla's tap (its ``vision`` CNN) is known here. Without a tap the policy
-  calls ``visual_features`` first, then predicts.
+  ``visual_features`` (tinyvla's is its CNN, or a state model's object-state normaliser).
+  Without a tap the policy calls ``visual_features`` first, then predicts.
 * **A fingerprint** (:func:`backbone_fingerprint`): a bank is only valid for the exact weights
   it was trained on, so it records a hash of the backbone's name, config and every tensor of
   its ``state_dict`` (normalisation buffers included).
@@ -46,38 +46,20 @@ class VisualTap:
     pool: Pool
 
 
-def _tinyvla_pool(n_cameras: int) -> Pool:
-    def pool(output: torch.Tensor, batch_size: int) -> torch.Tensor:
-        # TinyVLA.visual_features: vision(x.flatten(0, 1)) viewed as (B, n, C, h, w), spatial mean, flatten.
-        return output.mean(dim=(-2, -1)).reshape(batch_size, n_cameras * output.shape[1])
-
-    return pool
-
-
 def find_visual_tap(backbone: nn.Module) -> VisualTap | None:
     """The backbone's visual tap, or None when it has none (the caller then runs ``visual_features``)."""
     declared = getattr(backbone, "visual_feature_tap", None)
     if callable(declared):
         module, pool = declared()
         return VisualTap(module, pool)
-    try:
-        from vlapro_bench.policies.tinyvla import TinyVLA  # noqa: PLC0415  (torch-only import, already loaded)
-    except ImportError:  # pragma: no cover - tinyvla ships with the package
-        return None
-    if isinstance(backbone, TinyVLA):
-        return VisualTap(backbone.vision, _tinyvla_pool(len(backbone.config.cameras)))
     return None
 
 
 def default_target_regex(backbone: nn.Module) -> str:
-    """The backbone's documented default LoRA targets (tinyvla: the transformer's linears)."""
+    """The backbone's default LoRA targets, its ``lora_target_regex`` (tinyvla: the transformer's linears)."""
     declared = getattr(backbone, "lora_target_regex", None)
     if isinstance(declared, str) and declared:
         return declared
-    from vlapro_bench.policies.tinyvla import LORA_TRANSFORMER_REGEX, TinyVLA  # noqa: PLC0415
-
-    if isinstance(backbone, TinyVLA):
-        return LORA_TRANSFORMER_REGEX
     raise ValueError(f"{type(backbone).__name__} declares no default LoRA targets; set lora.target_modules "
                      "to a regex over its nn.Linear module names")
 

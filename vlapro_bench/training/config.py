@@ -34,6 +34,8 @@ class TrainConfig:
         checkpoint_every: steps between checkpoints (the last step is always saved).
         keep_checkpoints: how many recent checkpoints to keep on disk.
         model: backbone config overrides (e.g. ``{"image_size": [96, 96], "chunk_size": 16}``).
+        amp: bf16 autocast for the forward and backward passes on CUDA (ignored on the CPU, where
+            it changes the numbers for little speed); the weights and optimiser stay float32.
         torch_threads: CPU math threads for torch; 0 (the default) is one thread on machines of up to 4
             cores and torch's own choice on larger ones (see ``trainer.default_threads``).
         image_shift: random-shift augmentation in pixels (0 = off, the default); see
@@ -59,6 +61,7 @@ class TrainConfig:
     model: dict[str, Any] = field(default_factory=dict)
     torch_threads: int = 0
     image_shift: int = 0
+    amp: bool = False
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "checkpoint_every", "keep_checkpoints"):

@@ -1,5 +1,8 @@
 """Demonstrations as ACT-style training samples: observation at t, actions t .. t+H-1.
 
+A sample holds the cameras the model reads, ``agent_pos``, the action chunk, and, for a model
+over object state, the recorded ``object_state``.
+
 Episodes are decoded once into memory (a 50-episode, 4-camera, 96x96 dataset is ~0.35 GB);
 instructions are embedded once per distinct string.
 """
@@ -15,17 +18,24 @@ import torch
 from vlapro_bench.datasets import LeRobotV3Dataset
 
 IMAGE_PREFIX = "observation.images."
+#: The dataset column of the env's state-mode ``object_state``.
+OBJECT_STATE = "observation.environment_state"
 
 
 class ChunkDataset(torch.utils.data.Dataset):
     """Every frame of every episode is a sample; the action chunk is padded past the end."""
 
-    def __init__(self, dataset: LeRobotV3Dataset, cameras: Sequence[str], chunk_size: int, embed=None):
+    def __init__(self, dataset: LeRobotV3Dataset, cameras: Sequence[str], chunk_size: int, embed=None,
+                 object_state: bool = False):
         missing = [c for c in cameras if IMAGE_PREFIX + c not in dataset.features]
         if missing:
             raise ValueError(f"{dataset.root} has no video for cameras {missing}; it records "
                              f"{[k[len(IMAGE_PREFIX):] for k in dataset.features if k.startswith(IMAGE_PREFIX)]}")
+        if object_state and OBJECT_STATE not in dataset.features:
+            raise ValueError(f"{dataset.root} has no {OBJECT_STATE}: record state-mode demonstrations for a model "
+                             f"over object state (vlapro-bench collect --obs-mode state)")
         self.cameras = list(cameras)
+        self.object_states: list[np.ndarray] | None = [] if object_state else None
         self.chunk_size = chunk_size
         self.images: dict[str, list[np.ndarray]] = {c: [] for c in self.cameras}
         self.states: list[np.ndarray] = []
@@ -35,6 +45,8 @@ class ChunkDataset(torch.utils.data.Dataset):
             for cam in self.cameras:
                 self.images[cam].append(episode[IMAGE_PREFIX + cam])
             self.states.append(np.asarray(episode["observation.state"], dtype=np.float32))
+            if self.object_states is not None:
+                self.object_states.append(np.asarray(episode[OBJECT_STATE], dtype=np.float32))
             self.actions.append(np.asarray(episode["action"], dtype=np.float32))
             self.instructions.append(episode["task"])
         self.index = [(e, t) for e, actions in enumerate(self.actions) for t in range(len(actions))]
@@ -52,10 +64,14 @@ class ChunkDataset(torch.utils.data.Dataset):
     def statistics(self) -> dict[str, dict[str, list[float]]]:
         """Mean and std of actions and states over all frames (for the model's normalisation)."""
         actions, states = np.concatenate(self.actions), np.concatenate(self.states)
-        return {
+        out = {
             "action": {"mean": actions.mean(0).tolist(), "std": actions.std(0).tolist()},
             "agent_pos": {"mean": states.mean(0).tolist(), "std": states.std(0).tolist()},
         }
+        if self.object_states is not None:
+            objects = np.concatenate(self.object_states)
+            out["object_state"] = {"mean": objects.mean(0).tolist(), "std": objects.std(0).tolist()}
+        return out
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         e, t = self.index[i]
@@ -68,6 +84,8 @@ class ChunkDataset(torch.utils.data.Dataset):
             "action": torch.from_numpy(actions[np.minimum(steps, len(actions) - 1)]),
             "action_is_pad": torch.from_numpy(pad),
         }
+        if self.object_states is not None:
+            sample["object_state"] = torch.from_numpy(self.object_states[e][t])
         text = self.instructions[e]
         if text in self.embeddings:
             sample["instruction_embedding"] = self.embeddings[text]

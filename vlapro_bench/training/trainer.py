@@ -86,6 +86,11 @@ def default_threads(cores: int | None = None) -> int:
     return 1 if cores <= SMALL_MACHINE_CORES else torch.get_num_threads()
 
 
+def reads_object_state(model: torch.nn.Module) -> bool:
+    """Whether a backbone reads the env's ``object_state`` (a state model)."""
+    return bool(getattr(model.config, "object_state_dim", 0))
+
+
 def _to(value: Any, device: torch.device) -> Any:
     if isinstance(value, dict):
         return {k: _to(v, device) for k, v in value.items()}
@@ -113,7 +118,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     model = build_backbone(config.backbone, resume_state["backbone_config"] if resume_state else config.model)
     data = LeRobotV3Dataset(config.data)
     samples = ChunkDataset(data, model.config.cameras, model.config.chunk_size,
-                           embed=model.instruction_encoder.encode)
+                           embed=model.instruction_encoder.encode, object_state=reads_object_state(model))
     model.set_normalization(samples.statistics())
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -123,8 +128,9 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         load_optimizer(existing[-1], optimizer, resume_state)
         start = int(resume_state["step"])
     camera_shape = data.features[IMAGE_PREFIX + model.config.cameras[0]]["shape"] if model.config.cameras else None
+    obs_mode = "state" if reads_object_state(model) else "rgb"
     meta = {"backbone": config.backbone, "backbone_config": model.config.to_dict(),
-            "observation": {"cameras": list(model.config.cameras),
+            "observation": {"cameras": list(model.config.cameras), "obs_mode": obs_mode,
                             "camera_size": list(camera_shape[:2]) if camera_shape else None},
             "train_config": config.to_dict(), "dataset": {"root": str(data.root), "frames": len(samples),
                                                           "episodes": data.num_episodes}}
@@ -139,7 +145,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         torch.manual_seed(config.seed + step)  # dropout
         for group in optimizer.param_groups:
             group["lr"] = config.learning_rate(step)
-        loss = model.compute_loss(batch)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
+            loss = model.compute_loss(batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
