@@ -250,53 +250,34 @@ def collect(
     episodes: Annotated[int, typer.Option(help="Successful expert episodes per task.")] = 50,
     seed_start: Annotated[int, typer.Option(help="First reset seed; failed seeds are skipped, as RoboTwin does.")] = 0,
     size: Annotated[str, typer.Option(help="Camera size HEIGHTxWIDTH.")] = "128x128",
+    camera: Annotated[list[str] | None, typer.Option(help="Cameras to record (repeatable); default all.")] = None,
+    obs_mode: Annotated[str, typer.Option(
+        help="rgb (images of every camera) or state (object poses, no images: for state models).")] = "rgb",
     instruction_pool: Annotated[str, typer.Option(help="Instruction templates: seen or unseen.")] = "seen",
     suite: SuiteOpt = "robotwin",
     progress: Annotated[bool, typer.Option(help="Show a progress bar with ETA.")] = True,
 ) -> None:
-    """Record scripted-expert demonstrations (all cameras, state, actions, procedural state).
+    """Record scripted-expert demonstrations (cameras, state, actions, procedural state).
 
     Only successful episodes are kept; seeds are tried upward from --seed-start until each task
     has --episodes of them. Every finished episode is on disk at once, so a killed run resumes
     where it stopped without duplicating an episode.
     """
-    from vlapro_bench.datasets import DatasetWriter, env_features, record_episode  # noqa: PLC0415
-    from vlapro_bench.env import VLAProEnv  # noqa: PLC0415
-    from vlapro_bench.policy import make_policy  # noqa: PLC0415
+    from vlapro_bench.datasets.collect import CollectionError, collect_demonstrations  # noqa: PLC0415
 
     if episodes < 1:
         raise typer.BadParameter("must be >= 1", param_hint="--episodes")
     names = _resolve_tasks(suite, tasks or [split])
-    camera_size = _parse_size(size)
-    writer: DatasetWriter | None = None
-    with tqdm(total=len(names) * episodes, desc="demos", unit="ep", disable=not progress) as bar:
-        for name in names:
-            env = VLAProEnv(name, suite=suite, camera_size=camera_size, instruction_pool=instruction_pool)
-            if writer is None:
-                writer = DatasetWriter(out, fps=round(env.profile.control_hz), features=env_features(env),
-                                       robot_type=env.profile.robot_type,
-                                       episode_key=("task_name", "reset_seed"))
-            done = {seed for task, seed in writer.finished_keys("task_name", "reset_seed") if task == name}
-            bar.update(min(len(done), episodes))
-            policy = make_policy("expert", env)
-            seed, kept, failures = seed_start, len(done), 0
-            while kept < episodes:
-                if seed not in done:
-                    bar.set_postfix_str(f"{name} seed {seed}")
-                    episode = record_episode(env, policy, seed)
-                    if episode.extra_meta["success"]:
-                        writer.add_episode(episode.frames, episode.instruction, episode.extra_meta)
-                        kept += 1
-                        bar.update(1)
-                    else:
-                        failures += 1
-                        if failures > max(10, episodes):
-                            typer.echo(f"{name}: the expert failed {failures} seeds; stopping", err=True)
-                            raise typer.Exit(1)
-                seed += 1
-            env.close()
-    assert writer is not None
-    typer.echo(f"{out}: {writer.num_episodes} episodes of {len(names)} task(s)")
+    try:
+        total = collect_demonstrations(out, names, episodes, suite=suite, seed_start=seed_start,
+                                       camera_size=_parse_size(size), cameras=camera, obs_mode=obs_mode,
+                                       instruction_pool=instruction_pool, progress=progress)
+    except CollectionError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(f"{out}: {total} episodes of {len(names)} task(s)")
 
 
 @app.command("train")

@@ -1,0 +1,85 @@
+"""Record scripted-expert demonstrations into a dataset: the library call behind ``vlapro-bench collect``.
+
+Only successful episodes are kept; seeds are tried upward from ``seed_start`` until each task
+has its number of them (failed seeds are skipped, as RoboTwin does). Every finished episode is
+on disk at once, so a killed run resumes where it stopped without repeating an episode.
+Errors are :class:`CollectionError`; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from vlapro_bench.datasets.recording import env_features, record_episode
+from vlapro_bench.datasets.writer import DatasetWriter
+from vlapro_bench.env import VLAProEnv
+from vlapro_bench.policy import make_policy
+
+
+class CollectionError(RuntimeError):
+    """The expert cannot provide the demonstrations asked for (it fails too many seeds)."""
+
+
+def _per_task(tasks: Sequence[str], episodes: int | Mapping[str, int]) -> dict[str, int]:
+    if isinstance(episodes, Mapping):
+        unknown = sorted(set(episodes) - set(tasks))
+        if unknown:
+            raise ValueError(f"episodes names tasks {unknown} that are not being collected ({', '.join(tasks)})")
+    wanted = {t: int(episodes.get(t, 0) if isinstance(episodes, Mapping) else episodes) for t in tasks}
+    bad = {t: n for t, n in wanted.items() if n < 1}
+    if bad:
+        raise ValueError(f"every task needs at least 1 episode, got {bad}")
+    return wanted
+
+
+def collect_demonstrations(out: str | Path, tasks: Sequence[str], episodes: int | Mapping[str, int], *,
+                           suite: str = "robotwin", seed_start: int = 0, camera_size: tuple[int, int] = (128, 128),
+                           cameras: Sequence[str] | None = None, obs_mode: str = "rgb",
+                           instruction_pool: str = "seen", progress: bool = True) -> int:
+    """Record ``episodes`` successful expert demonstrations per task (an int, or per task) into ``out``.
+
+    ``obs_mode="state"`` records no images (state-mode observations, rendered nothing); ``cameras``
+    records a subset of the cameras. Returns the number of episodes the dataset holds.
+    """
+    if not tasks:
+        raise ValueError("collect needs at least one task")
+    wanted = _per_task(tasks, episodes)
+    writer: DatasetWriter | None = None
+    with tqdm(total=sum(wanted.values()), desc="demos", unit="ep", disable=not progress) as bar:
+        for name in tasks:
+            env = VLAProEnv(name, suite=suite, obs_mode=obs_mode, camera_size=camera_size,
+                            cameras=list(cameras) if cameras else None, instruction_pool=instruction_pool)
+            try:
+                if writer is None:
+                    writer = DatasetWriter(out, fps=round(env.profile.control_hz), features=env_features(env),
+                                           robot_type=env.profile.robot_type, episode_key=("task_name", "reset_seed"))
+                done = {seed for task, seed in writer.finished_keys("task_name", "reset_seed") if task == name}
+                bar.update(min(len(done), wanted[name]))
+                _collect_task(env, writer, name, wanted[name], seed_start, done, bar)
+            finally:
+                env.close()
+    assert writer is not None
+    return writer.num_episodes
+
+
+def _collect_task(env: VLAProEnv, writer: DatasetWriter, name: str, wanted: int, seed_start: int, done: set[int],
+                  bar: tqdm) -> None:
+    policy = make_policy("expert", env)
+    seed, kept, failures = seed_start, len(done), 0
+    while kept < wanted:
+        if seed not in done:
+            bar.set_postfix_str(f"{name} seed {seed}")
+            episode = record_episode(env, policy, seed)
+            if episode.extra_meta["success"]:
+                writer.add_episode(episode.frames, episode.instruction, episode.extra_meta)
+                kept += 1
+                bar.update(1)
+            else:
+                failures += 1
+                if failures > max(10, wanted):
+                    raise CollectionError(f"{name}: the expert failed {failures} seeds from {seed_start}; the "
+                                          f"{kept} demonstrations kept so far are saved")
+        seed += 1
