@@ -1,6 +1,7 @@
 """End to end on a tiny run: `memory build` and `memory inspect` (through the Typer app), then the vla_pro policy."""
 
 import copy
+import dataclasses
 import json
 
 import gymnasium as gym
@@ -13,7 +14,9 @@ from typer.testing import CliRunner
 
 from vlapro_bench.datasets import DatasetWriter, env_features, record_episode
 from vlapro_bench.env import VLAProEnv
+from vlapro_bench.evaluation.policy_spec import PolicyMismatchError, check_checkpoint
 from vlapro_bench.memory.bank import BackboneMismatchError, load_bank
+from vlapro_bench.memory.build import build_bank, training_image_shift
 from vlapro_bench.memory.cli import memory_app
 from vlapro_bench.memory.config import LoraSpec, MemoryBuildConfig
 from vlapro_bench.memory.contract import linear_targets
@@ -270,3 +273,104 @@ def test_vla_pro_policy_runs_on_the_single_arm_rlbench_suite(tiny_rlbench_run):
         assert sum(r["weight"] for r in chunk) == pytest.approx(1.0, abs=1e-5)
     policy.close()
     env.close()
+
+
+def test_random_retrieval_draws_seeded_memories_with_the_same_weight_scheme(tiny_run):
+    root, _ = tiny_run
+    env = gym.make("VLAPro-RoboTwin/click_alarmclock-v0", camera_size=(16, 16), max_episode_steps=24)
+    policy = make_policy("vla_pro", env, backbone=str(root / "run"), bank=str(root / "bank"), k=1, execute=4,
+                         retrieval="random")
+    assert policy.privileged is False
+    drawn = []
+    for seed in (3, 3, 4):
+        policy.seed(seed)
+        run_episode(env, policy, seed=3)
+        record = policy.episode_record()
+        assert record["retrieval"] == "random" and len(record["retrievals"]) == 6
+        drawn.append([chunk[0]["memory"] for chunk in record["retrievals"]])
+        assert all(chunk[0]["weight"] == pytest.approx(1.0) for chunk in record["retrievals"])  # k = 1: softmax of one
+    assert drawn[0] == drawn[1], "the same policy seed draws the same memories"
+    assert len(set(drawn[0] + drawn[2])) == 2, "draws cover the bank, not the best match only"
+    policy.close()
+    env.close()
+    with pytest.raises(ValueError, match="retrieval must be one of"):
+        make_policy("vla_pro", None, backbone=str(root / "run"), bank=str(root / "bank"), retrieval="best")
+
+
+def test_memory_loras_train_with_the_backbones_own_augmentation(tiny_run):
+    root, _ = tiny_run
+    assert json.loads((root / "bank" / "index.json").read_text())["build"]["image_shift"] == 0  # the backbone's 0
+    state = {"train_config": {"image_shift": 3}}
+    assert training_image_shift(MemoryBuildConfig(), state) == 3
+    assert training_image_shift(MemoryBuildConfig(image_shift=1), state) == 1  # an explicit choice wins
+    assert training_image_shift(MemoryBuildConfig(), {"train_config": {}}) == 0
+
+
+def test_ceiling_bank_holds_unseen_task_loras_on_the_same_base_and_is_privileged(tiny_run, tmp_path):
+    root, _ = tiny_run
+    config = MemoryBuildConfig(backbone=str(root / "run"), data=str(root / "demos"), out=str(tmp_path / "ceiling"),
+                               memories_from="unseen", base_bank=str(root / "bank"), lora={"rank": 4, "alpha": 8.0},
+                               keys={"keys_per_memory": 4, "key_episodes": 1}, base_steps=3, task_steps=3,
+                               batch_size=4, device="cpu")
+    build_bank(config, progress=False, log=lambda line: None)
+    ceiling, bank = load_bank(tmp_path / "ceiling"), load_bank(root / "bank")
+    assert ceiling.memory_names == ["click_alarmclock"] and ceiling.from_evaluated_tasks
+    assert all(torch.equal(ceiling.base[n][i], bank.base[n][i]) for n in bank.base for i in (0, 1))
+    env = gym.make("VLAPro-RoboTwin/click_alarmclock-v0", camera_size=(16, 16), max_episode_steps=8)
+    for retrieval in ("task", "similarity"):  # anything using a bank of the evaluated tasks is privileged
+        policy = make_policy("vla_pro", env, backbone=str(root / "run"), bank=str(tmp_path / "ceiling"), k=1,
+                             execute=4, retrieval=retrieval)
+        assert policy.privileged is True
+        run_episode(env, policy, seed=0)
+        assert {c[0]["memory"] for c in policy.episode_record()["retrievals"]} == {"click_alarmclock"}
+        policy.close()
+    env.close()
+    other = gym.make("VLAPro-RoboTwin/press_stapler-v0", camera_size=(16, 16), max_episode_steps=8)
+    policy = make_policy("vla_pro", other, backbone=str(root / "run"), bank=str(tmp_path / "ceiling"), k=1,
+                         execute=4, retrieval="task")
+    with pytest.raises(ValueError, match="no memory of task 'press_stapler'"):
+        run_episode(other, policy, seed=0)
+    other.close()
+    wrong = dataclasses.replace(config, out=str(tmp_path / "wrong"), lora=LoraSpec(rank=8, alpha=16.0))
+    with pytest.raises(ValueError, match="base_bank .* has LoRA settings"):
+        build_bank(wrong, progress=False, log=lambda line: None)
+
+
+@pytest.fixture(scope="module")
+def tiny_state_run(tmp_path_factory):
+    """The pipeline on a state model: state-mode demos (no images), a tinyvla over object poses, a bank."""
+    root = tmp_path_factory.mktemp("memory-state")
+    writer = None
+    for task, seed in (("click_bell", 0), ("beat_block_hammer", 0)):
+        env = VLAProEnv(task, obs_mode="state")
+        if writer is None:
+            writer = DatasetWriter(root / "demos", fps=25, features=env_features(env),
+                                   episode_key=("task_name", "reset_seed"))
+        episode = record_episode(env, make_policy("expert", env), seed)
+        writer.add_episode(episode.frames, episode.instruction, episode.extra_meta)
+        env.close()
+    model = {**TINY_MODEL, "cameras": [], "object_state_dim": 28}
+    train(TrainConfig(data=str(root / "demos"), out=str(root / "run"), steps=2, batch_size=4, checkpoint_every=2,
+                      model=model, device="cpu"), progress=False)
+    result = CliRunner().invoke(memory_app, ["build", "--backbone", str(root / "run"), "--data", str(root / "demos"),
+                                             "--out", str(root / "bank"), *BUILD_FLAGS])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_state_model_trains_builds_a_bank_and_runs_with_memory_in_state_mode(tiny_state_run):
+    root = tiny_state_run
+    state = json.loads(next((root / "run" / "checkpoints").glob("step-*/state.json")).read_text())
+    assert state["observation"] == {"cameras": [], "obs_mode": "state", "camera_size": None}
+    bank = load_bank(root / "bank")
+    assert bank.projections["visible"].raw_dims()["object_geometry"] == 28  # the object poses, not a CNN feature
+    env = gym.make("VLAPro-RoboTwin/click_alarmclock-v0", obs_mode="state", max_episode_steps=8)
+    policy = make_policy("vla_pro", env, backbone=str(root / "run"), bank=str(root / "bank"), k=2, execute=4)
+    result = run_episode(env, policy, seed=1)
+    assert result.steps == 8 and len(policy.episode_record()["retrievals"]) == 2
+    policy.close()
+    env.close()
+    rgb = gym.make("VLAPro-RoboTwin/click_alarmclock-v0", camera_size=(16, 16))
+    with pytest.raises(PolicyMismatchError, match="reads object_state .* --obs-mode state"):
+        check_checkpoint(root / "run", rgb)
+    rgb.close()

@@ -31,7 +31,7 @@ from vlapro_bench.memory.build import instruction_embedder
 from vlapro_bench.memory.contract import find_visual_tap
 from vlapro_bench.memory.fusion import activation_layers, counting_rows
 from vlapro_bench.memory.online import VisibleQuery
-from vlapro_bench.memory.retrieval import Retriever
+from vlapro_bench.memory.retrieval import RETRIEVALS, RandomRetriever, Retriever, TaskRetriever
 from vlapro_bench.memory.state import PRIVILEGED_VARIANTS, QueryEncoder, oracle_fields
 from vlapro_bench.policy import ObservationReads
 from vlapro_bench.registry import TaskSpec
@@ -54,13 +54,22 @@ class VLAProPolicy:
             forward pass (tinyvla: the decoder's 16 action queries) add their LoRA term on the
             activations, the others get fused weights (:func:`~vlapro_bench.memory.fusion.on_activations`);
             ``"weights"``: every layer gets fused weights. Both compute the same sum.
+        retrieval: ``"similarity"`` (VLA-Pro: the top-k memories by score); ``"random"`` (a
+            control: k memories drawn at random per chunk, weighted by the same softmax over their
+            scores); ``"task"`` (the evaluated task's own memory at weight 1, k = 1; privileged:
+            the ceiling arm, with a bank built from the evaluated tasks' demonstrations).
+
+    A bank built from unseen tasks' demonstrations makes the policy privileged whatever the
+    retrieval: it has seen the tasks it is evaluated on.
     """
 
     def __init__(self, backbone: nn.Module, bank: MemoryBank, k: int = 2, temperature: float | None = None,
                  execute: int | None = 8, state: str = "visible", env: gym.Env | None = None,
-                 fusion_path: str = "auto"):
+                 fusion_path: str = "auto", retrieval: str = "similarity"):
         if fusion_path not in ("auto", "weights"):
             raise ValueError(f"fusion_path must be 'auto' or 'weights', got {fusion_path!r}")
+        if retrieval not in RETRIEVALS:
+            raise ValueError(f"retrieval must be one of {list(RETRIEVALS)}, got {retrieval!r}")
         if state not in bank.variants:
             raise ValueError(f"state={state!r}: the bank has keys for {bank.variants}")
         bank.check_backbone(backbone)
@@ -71,12 +80,13 @@ class VLAProPolicy:
         if state in PRIVILEGED_VARIANTS and env is None:
             raise ValueError("the oracle state reads the simulator: pass env")
         self.backbone, self.bank, self.k, self.state = backbone.eval(), bank, int(k), state
-        self.privileged = state in PRIVILEGED_VARIANTS
+        self.retrieval = retrieval
+        self.privileged = state in PRIVILEGED_VARIANTS or retrieval == "task" or bank.from_evaluated_tasks
         self.env = env.unwrapped if env is not None else None
         self.fusion = bank.fusion(backbone, self.k)
         self._plan_fusion = fusion_path == "auto" and self.k > 0
-        self.retriever = bank.retriever(state, self.k, temperature) if self.k > 0 else None
-        visible = state == "visible" and self.k > 0
+        self.retriever = bank.retriever(state, self.k, temperature, retrieval) if self.k > 0 else None
+        visible = state == "visible" and self.k > 0 and retrieval != "task"
         self.query_encoder = QueryEncoder(bank.projections[state]) if not visible else None
         self.visible = VisibleQuery(bank.projections[state], int(backbone.config.action_dim)) if visible else None
         self._embed = instruction_embedder(backbone)
@@ -94,14 +104,25 @@ class VLAProPolicy:
             backbone_reset()
         if self.visible is not None:
             self.visible.reset()
+        if isinstance(self.retriever, TaskRetriever):
+            if task_spec is None:
+                raise ValueError("the task retrieval needs the task spec the evaluator passes to reset()")
+            self.retriever.set_task(task_spec.name)
         self._log.clear()
         self._instruction_embedding(instruction)
+
+    def seed(self, seed: int) -> None:
+        """Seed the random retrieval's draws (the evaluator calls this before every episode)."""
+        if isinstance(self.retriever, RandomRetriever):
+            self.retriever.seed(seed)
 
     def act(self, observation: dict[str, Any]) -> np.ndarray:
         ee_now = np.asarray(observation["ee_pose"], dtype=np.float32)
         try:
             if self.k == 0:
                 self.fusion.set_base_only()
+            elif isinstance(self.retriever, TaskRetriever):
+                self.fusion.set(*self.retriever.retrieve())
             elif self.visible is not None:
                 self._instruction_embedding(str(observation.get("instruction", self._instruction_text())))
                 self.visible.set_pose(ee_now)
@@ -136,7 +157,8 @@ class VLAProPolicy:
         """JSON-ready record of the episode: per chunk, the memories fused and their weights."""
         return {
             "method": "vla_pro",
-            "state_encoder": f"{self.state} (privileged)" if self.privileged else self.state,
+            "state_encoder": f"{self.state} (privileged)" if self.state in PRIVILEGED_VARIANTS else self.state,
+            "retrieval": self.retrieval,
             "privileged": self.privileged,
             "k": self.k,
             "temperature": self.retriever.temperature if self.retriever is not None else None,
@@ -212,7 +234,7 @@ class RetrievalLog:
     def clear(self) -> None:
         self._size = 0
 
-    def append(self, retriever: Retriever | None) -> None:
+    def append(self, retriever: Retriever | TaskRetriever | None) -> None:
         """Log the retriever's last top-k (``None``: a chunk without retrieval, k = 0)."""
         if self._size == len(self._memories):
             self._memories = torch.cat([self._memories, torch.zeros_like(self._memories)])
@@ -233,7 +255,11 @@ class RetrievalLog:
 
 
 def _single_batch(observation: dict[str, Any]) -> dict[str, Any]:
-    return {"images": {c: torch.as_tensor(np.asarray(img))[None] for c, img in observation["images"].items()}}
+    batch: dict[str, Any] = {"images": {c: torch.as_tensor(np.asarray(img))[None]
+                                        for c, img in observation.get("images", {}).items()}}
+    if "object_state" in observation:
+        batch["object_state"] = torch.as_tensor(np.asarray(observation["object_state"]))[None]
+    return batch
 
 
 def observation_reads(backbone: str | Path | nn.Module, **_: Any) -> ObservationReads | None:
@@ -248,7 +274,7 @@ def observation_reads(backbone: str | Path | nn.Module, **_: Any) -> Observation
 
 def make_policy(env: gym.Env, backbone: str | Path | nn.Module, bank: str | Path | MemoryBank, k: int = 2,
                 temperature: float | None = None, execute: int | None = 8, state: str = "visible",
-                device: str = "cpu", fusion_path: str = "auto") -> VLAProPolicy:
+                device: str = "cpu", fusion_path: str = "auto", retrieval: str = "similarity") -> VLAProPolicy:
     """Registered as ``vla_pro`` (by the policies/<name>/ convention).
 
     ``backbone``: a training run folder or checkpoint (``vlapro-bench train``), or a model.
@@ -262,7 +288,7 @@ def make_policy(env: gym.Env, backbone: str | Path | nn.Module, bank: str | Path
     if not isinstance(bank, MemoryBank):
         bank = load_bank(bank, backbone)
     return VLAProPolicy(backbone, bank, k=k, temperature=temperature, execute=execute, state=state, env=env,
-                        fusion_path=fusion_path)
+                        fusion_path=fusion_path, retrieval=retrieval)
 
 
 __all__ = ["VLAProPolicy", "make_policy", "observation_reads"]

@@ -37,7 +37,7 @@ from torch import nn
 from vlapro_bench.memory.config import FIELDS, LoraSpec
 from vlapro_bench.memory.contract import backbone_fingerprint
 from vlapro_bench.memory.fusion import Adapter, AdapterTable, FusedLoRA
-from vlapro_bench.memory.retrieval import Retriever
+from vlapro_bench.memory.retrieval import RETRIEVALS, RandomRetriever, Retriever, TaskRetriever
 from vlapro_bench.memory.state import PRIVILEGED_VARIANTS, StateProjection
 
 FORMAT = "vlapro-memory-bank"
@@ -195,10 +195,28 @@ class MemoryBank:
         return FusedLoRA(model, self.table, k, self.index.lora.scaling, base=base, memory_adapter=self.memory_adapter,
                          activation_path=activation_path)
 
-    def retriever(self, variant: str, k: int, temperature: float | None = None) -> Retriever:
+    def retriever(self, variant: str, k: int, temperature: float | None = None,
+                  retrieval: str = "similarity") -> Retriever | TaskRetriever:
+        """How chunks pick memories: by similarity to the ``variant`` state (VLA-Pro), at random
+        (the control), or the evaluated task's own memory (``"task"``, privileged)."""
+        if retrieval == "task":
+            if k != 1:
+                raise ValueError(f"the task retrieval fuses exactly one memory (its task's); got k={k}")
+            return TaskRetriever([m.task for m in self.index.memories])
         if variant not in self.keys:
             raise ValueError(f"the bank has no {variant!r} keys; it has {self.variants}")
-        return Retriever(self.keys[variant], k, self.index.temperature if temperature is None else temperature)
+        temperature = self.index.temperature if temperature is None else temperature
+        if retrieval == "random":
+            return RandomRetriever(self.keys[variant], k, temperature)
+        if retrieval != "similarity":
+            raise ValueError(f"retrieval must be one of {list(RETRIEVALS)}, got {retrieval!r}")
+        return Retriever(self.keys[variant], k, temperature)
+
+    @property
+    def from_evaluated_tasks(self) -> bool:
+        """True for a bank built from unseen tasks' demonstrations (the ceiling arm's): any policy
+        using it has seen the evaluated tasks, so it is privileged."""
+        return self.index.build.get("memories_from") == "unseen"
 
     @classmethod
     def from_parts(cls, *, backbone: nn.Module, backbone_name: str, lora: dict[str, Any],

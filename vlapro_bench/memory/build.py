@@ -26,12 +26,14 @@ import torch
 from torch import nn
 
 from vlapro_bench.datasets import LeRobotV3Dataset
-from vlapro_bench.memory.bank import MemoryBank, MemoryEntry, lora_info, save_bank
+from vlapro_bench.memory.bank import MemoryBank, MemoryEntry, load_bank, lora_info, save_bank
 from vlapro_bench.memory.config import FIELDS, MemoryBuildConfig
 from vlapro_bench.memory.contract import default_target_regex
-from vlapro_bench.memory.lora import LoraTrainSettings, train_lora
+from vlapro_bench.memory.fusion import Adapter
+from vlapro_bench.memory.lora import LoraTrainSettings, TrainedLora, train_lora
 from vlapro_bench.memory.state import StateProjection, history_window, oracle_fields, phase_keys, visible_fields
-from vlapro_bench.training.data import IMAGE_PREFIX, ChunkDataset
+from vlapro_bench.training.data import IMAGE_PREFIX, OBJECT_STATE, ChunkDataset
+from vlapro_bench.training.trainer import reads_object_state
 
 ORACLE_COLUMNS = ("action_type", "object_geometry", "ee_orientation", "target_point", "stage")
 #: Frames per CNN batch when computing visual features for keys.
@@ -48,33 +50,63 @@ def instruction_embedder(backbone: nn.Module) -> Callable[[list[str]], torch.Ten
     return encoder.encode
 
 
-def select_tasks(episode_tasks: list[str], suite: str, wanted: list[str]) -> tuple[list[str], list[str]]:
-    """``(memory tasks, skipped tasks)``: the seen tasks present in the data (optionally a subset)."""
+def select_tasks(episode_tasks: list[str], suite: str, wanted: list[str],
+                 part: str = "seen") -> tuple[list[str], list[str]]:
+    """``(memory tasks, skipped tasks)``: the tasks of the split's ``part`` present in the data
+    (optionally a subset). VLA-Pro's memories come from seen tasks; ``part="unseen"`` builds the
+    ceiling arm's bank."""
     from vlapro_bench.splits import load_split  # noqa: PLC0415
 
     split = load_split(suite)
+    allowed = list(split.tasks(part))
     present = list(dict.fromkeys(episode_tasks))
     for task in wanted:
-        if task not in split.seen:
-            raise ValueError(f"{task!r} is not a seen task of the {suite} split; memories come from seen tasks only "
-                             f"({', '.join(split.seen)})")
+        if task not in allowed:
+            raise ValueError(f"{task!r} is not a {part} task of the {suite} split; these memories come from {part} "
+                             f"tasks only ({', '.join(allowed)})")
         if task not in present:
             raise ValueError(f"the dataset has no episodes of {task!r}; it holds {present}")
-    chosen = [t for t in split.seen if t in present and (not wanted or t in wanted)]
+    chosen = [t for t in allowed if t in present and (not wanted or t in wanted)]
     if not chosen:
-        raise ValueError(f"the dataset holds no seen task of the {suite} split (it has {present}); record seen-task "
-                         f"demonstrations with `vlapro-bench collect --split seen`")
+        raise ValueError(f"the dataset holds no {part} task of the {suite} split (it has {present}); record "
+                         f"demonstrations with `vlapro-bench collect --split {part}`")
     return chosen, [t for t in present if t not in chosen]
 
 
-def _visual_features(backbone: nn.Module, images: dict[str, np.ndarray]) -> torch.Tensor:
-    n = len(next(iter(images.values())))
+def _reused_base(config: MemoryBuildConfig, backbone: nn.Module, regex: str) -> Adapter:
+    """The base LoRA of ``config.base_bank``, which must share this build's backbone and LoRA shape."""
+    other = load_bank(config.base_bank, backbone)  # verified, and refused for another backbone
+    spec = lora_info(config.lora, regex)
+    mine = {k: spec[k] for k in ("rank", "alpha", "target_modules", "task_init")}
+    theirs = {k: getattr(other.index.lora, k) for k in mine}
+    if mine != theirs or other.base is None:
+        raise ValueError(f"base_bank {config.base_bank} has LoRA settings {theirs} and "
+                         f"{'a' if other.base is not None else 'no'} base LoRA; this build needs {mine} and a base")
+    return other.base
+
+
+def training_image_shift(config: MemoryBuildConfig, backbone_state: dict[str, Any]) -> int:
+    """The augmentation the LoRAs train with: the config's, else the backbone's own (default 0)."""
+    if config.image_shift is not None:
+        return int(config.image_shift)
+    return int(backbone_state.get("train_config", {}).get("image_shift", 0) or 0)
+
+
+def _visual_features(backbone: nn.Module, inputs: dict[str, Any]) -> torch.Tensor:
+    """``backbone.visual_features`` over frames, in batches; ``inputs`` holds ``images`` (camera ->
+    frames) and, for a state model, ``object_state`` frames."""
+    images = inputs.get("images", {})
+    objects = inputs.get("object_state")
+    n = len(objects) if objects is not None else len(next(iter(images.values())))
     out = []
     backbone.eval()
     with torch.inference_mode():
         for start in range(0, n, FEATURE_BATCH):
-            batch = {"images": {c: torch.from_numpy(np.ascontiguousarray(v[start:start + FEATURE_BATCH]))
-                                for c, v in images.items()}}
+            window = slice(start, start + FEATURE_BATCH)
+            batch: dict[str, Any] = {"images": {c: torch.from_numpy(np.ascontiguousarray(v[window]))
+                                                for c, v in images.items()}}
+            if objects is not None:
+                batch["object_state"] = torch.from_numpy(np.ascontiguousarray(objects[window]))
             out.append(backbone.visual_features(batch).float().cpu())
     return torch.cat(out)
 
@@ -85,13 +117,14 @@ def episode_states(backbone: nn.Module, episode: dict[str, Any], embed: Callable
 
     The oracle entry is absent when the dataset does not record the procedural state.
     """
-    cameras = list(backbone.config.cameras)
-    images = {c: episode[IMAGE_PREFIX + c][frames] for c in cameras}
+    inputs: dict[str, Any] = {"images": {c: episode[IMAGE_PREFIX + c][frames] for c in backbone.config.cameras}}
+    if reads_object_state(backbone):
+        inputs["object_state"] = np.asarray(episode[OBJECT_STATE], dtype=np.float32)[frames]
     ee = np.asarray(episode["observation.ee_pose"], dtype=np.float32)
     actions = np.asarray(episode["action"], dtype=np.float32)
     ee_prev, steps, grip_cmd = history_window(ee, actions, frames, history_steps)
     instruction = embed([str(episode["task"])]).float().expand(len(frames), -1)
-    out = {"visible": visible_fields(instruction, _visual_features(backbone, images), ee[frames], ee_prev, steps,
+    out = {"visible": visible_fields(instruction, _visual_features(backbone, inputs), ee[frames], ee_prev, steps,
                                      grip_cmd)}
     if all(f"procedural_state.{c}" in episode for c in ORACLE_COLUMNS):
         states = [{c: episode[f"procedural_state.{c}"][t] for c in ORACLE_COLUMNS} for t in frames]
@@ -126,29 +159,37 @@ def build_bank(config: MemoryBuildConfig, progress: bool = True, log: Callable[[
         raise FileExistsError(f"{out} already exists and is not empty; choose a new --out folder or delete it")
     device = resolve_device(config.device)
     checkpoint = latest_checkpoint(config.backbone)
-    name = read_state(checkpoint)["backbone"]
+    backbone_state = read_state(checkpoint)
+    name = backbone_state["backbone"]
     backbone = load_backbone_checkpoint(checkpoint, device).eval()
     regex = config.lora.target_modules or default_target_regex(backbone)
     data = LeRobotV3Dataset(config.data)
     episode_tasks = [row.get("task_name") for row in data.episodes]
     if any(t is None for t in episode_tasks):
         raise ValueError(f"{data.root}: episodes carry no task_name; record demonstrations with `vlapro-bench collect`")
-    tasks, skipped = select_tasks(episode_tasks, config.suite, list(config.tasks))
+    tasks, skipped = select_tasks(episode_tasks, config.suite, list(config.tasks), config.memories_from)
     if skipped:
         log(f"skipping episodes of tasks that are not seen tasks to build memories from: {', '.join(skipped)}")
     embed = instruction_embedder(backbone)
     samples = ChunkDataset(data, backbone.config.cameras, backbone.config.chunk_size,
-                           embed=embed if hasattr(backbone, "instruction_encoder") else None)
+                           embed=embed if hasattr(backbone, "instruction_encoder") else None,
+                           object_state=reads_object_state(backbone))
     sample_episode = np.array([e for e, _ in samples.index])
     task_array = np.array(episode_tasks)
+    shift = training_image_shift(config, backbone_state)
     settings = {"batch_size": config.batch_size, "lr": config.lr, "weight_decay": config.weight_decay,
-                "image_shift": config.image_shift, "device": device}
+                "image_shift": shift, "device": device}
 
-    seen_samples = np.nonzero(np.isin(task_array[sample_episode], tasks))[0]
-    log(f"base LoRA: {len(seen_samples)} frames of {len(tasks)} tasks, {config.base_steps} steps")
-    base = train_lora(backbone, samples, seen_samples, config.lora, regex,
-                      LoraTrainSettings(steps=config.base_steps, seed=config.seed, **settings),
-                      desc="base LoRA", progress=progress)
+    if config.base_bank:
+        base = TrainedLora(_reused_base(config, backbone, regex), [])
+        log(f"base LoRA: reused from {config.base_bank}")
+    else:
+        seen_samples = np.nonzero(np.isin(task_array[sample_episode], tasks))[0]
+        log(f"base LoRA: {len(seen_samples)} frames of {len(tasks)} tasks, {config.base_steps} steps, "
+            f"image shift {shift} px")
+        base = train_lora(backbone, samples, seen_samples, config.lora, regex,
+                          LoraTrainSettings(steps=config.base_steps, seed=config.seed, **settings),
+                          desc="base LoRA", progress=progress)
     residual = config.lora.task_init == "residual"
     trained = {}
     for i, task in enumerate(tasks):
@@ -203,8 +244,9 @@ def build_bank(config: MemoryBuildConfig, progress: bool = True, log: Callable[[
             "instructions": instructions[:5], "train_steps": config.task_steps,
             "first_loss": trained[task].losses[0], "final_loss": trained[task].final_loss,
         }))
-    build = {**config.to_dict(), "checkpoint": str(checkpoint), "skipped_tasks": skipped,
-             "base_first_loss": base.losses[0], "base_final_loss": base.final_loss}
+    build = {**config.to_dict(), "checkpoint": str(checkpoint), "skipped_tasks": skipped, "image_shift": shift,
+             "base_first_loss": base.losses[0] if base.losses else None,
+             "base_final_loss": base.final_loss if base.losses else None}
     bank = MemoryBank.from_parts(
         backbone=backbone, backbone_name=name, lora=lora_info(config.lora, regex),
         adapters={t: trained[t].adapter for t in tasks}, base=base.adapter, memories=memories,

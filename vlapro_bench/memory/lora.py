@@ -44,7 +44,7 @@ class LoraTrainSettings:
     batch_size: int = 32
     lr: float = 1e-3
     weight_decay: float = 0.0
-    image_shift: int = 4
+    image_shift: int = 0
     seed: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 

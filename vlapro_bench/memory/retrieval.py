@@ -73,4 +73,61 @@ class Retriever:
         return self._scores * self.temperature
 
 
-__all__ = ["Retriever"]
+class RandomRetriever(Retriever):
+    """A control: ``k`` memories drawn uniformly at random per chunk, weighted by the same softmax
+    over their scores.
+
+    Everything else (the query, the scores, the fusion, the temperature) is what
+    :class:`Retriever` does, so the difference between the two arms is whether the memories are
+    chosen by their match with the current state. Draws come from a generator that
+    :meth:`seed` resets (the evaluator seeds every episode), so episodes are reproducible.
+    """
+
+    def __init__(self, keys: torch.Tensor, k: int, temperature: float, seed: int = 0):
+        super().__init__(keys, k, temperature)
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def seed(self, seed: int) -> None:
+        self.generator.manual_seed(int(seed))
+
+    @torch.no_grad()
+    def retrieve(self, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        super().retrieve(query)  # every memory's score, as the similarity arm computes them
+        chosen = torch.randperm(self.num_memories, generator=self.generator)[: self.k]
+        scaled = self._scores[chosen]
+        order = torch.argsort(scaled, descending=True)
+        self.top_memories.copy_(chosen[order])
+        self.top_scaled.copy_(scaled[order])
+        torch._softmax(self.top_scaled, 0, False, out=self.weights)
+        return self.top_memories, self.weights
+
+
+class TaskRetriever:
+    """The memory of the task being played, at weight 1 (privileged: it reads which task this is).
+
+    With a bank of LoRAs trained on the evaluated tasks' own demonstrations this is the ceiling
+    arm: what a perfect retrieval of a perfect memory would give.
+    """
+
+    def __init__(self, tasks: list[str]):
+        self.tasks = list(tasks)
+        self.k = 1
+        self.temperature = 1.0
+        self.top_memories = torch.zeros(1, dtype=torch.long)
+        self.weights = torch.ones(1)
+        self.top_scaled = torch.zeros(1)
+
+    def set_task(self, task: str) -> None:
+        if task not in self.tasks:
+            raise ValueError(f"the bank holds no memory of task {task!r} (it has {', '.join(self.tasks)}); the "
+                             f"task retrieval needs a bank built from the evaluated tasks' demonstrations")
+        self.top_memories.fill_(self.tasks.index(task))
+
+    def retrieve(self, query: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.top_memories, self.weights
+
+
+#: How the memories of a chunk are chosen (the ``retrieval`` argument of the ``vla_pro`` policy).
+RETRIEVALS = ("similarity", "random", "task")
+
+__all__ = ["RETRIEVALS", "RandomRetriever", "Retriever", "TaskRetriever"]
