@@ -18,7 +18,8 @@ RLBENCH_CAMERAS = ("left_shoulder", "right_shoulder", "overhead", "wrist", "fron
 @pytest.mark.parametrize("suite", ["robotwin", "rlbench"])
 def test_packaged_profiles_load_with_the_suite_dimensions(name, suite):
     profile = load_profile(name, suite)
-    assert profile.suite == suite and profile.eval.ks == (1, 2, 3)
+    assert profile.suite == suite and profile.eval.primary == ("k2", "k0")
+    assert {"plain", "k0", "k1", "k2", "k3"} <= set(profile.eval.arms) and profile.gate is not None
     protocol = load_protocol(profile.eval.protocol)
     assert protocol.suite == suite
     model = profile.train["model"]
@@ -27,10 +28,30 @@ def test_packaged_profiles_load_with_the_suite_dimensions(name, suite):
         assert profile.eval.control_mode == "joint_delta"
     else:
         assert "cameras" not in model and profile.eval.control_mode == "qpos"
-    if name == "full":  # the official protocols, on a GPU
-        assert protocol.name == f"{suite}-v0" and profile.train["device"] == "cuda"
+    if name == "full":  # the official protocols, on a GPU, every arm
+        assert protocol.name == f"{suite}-v0" and profile.train["device"] == "cuda" and profile.train["amp"]
+        assert {"random-k2", "oracle-k2", "ceiling"} <= set(profile.eval.arms) and profile.ceiling is not None
     else:
         assert protocol.name == f"{suite}-v0-small" and profile.train["device"] == "cpu"
+
+
+@pytest.mark.parametrize("name", ["family", "state"])
+def test_cpu_measurement_profiles_play_every_arm_under_the_full_protocol(name, tmp_path):
+    profile = load_profile(name, "robotwin")
+    assert profile.eval.protocol == "robotwin-v0" and profile.eval.episodes is None  # 100 episodes per task
+    assert set(profile.eval.arms) == {"plain", "k0", "k1", "k2", "k3", "random-k2", "oracle-k2", "ceiling"}
+    assert profile.gate is not None and profile.gate.threshold == 0.5 and profile.ceiling is not None
+    assert "image_shift" not in profile.memory  # the LoRAs train with the backbone's own augmentation
+    stages = [s.name for s in build_plan(profile, tmp_path)]
+    assert stages[:4] == ["collect", "train", "gate", "memory"]
+    if name == "state":
+        assert profile.eval.obs_mode == profile.collect.obs_mode == "state"
+        assert profile.train["model"]["cameras"] == [] and profile.train["model"]["object_state_dim"] == 28
+        with pytest.raises(ProfileError, match="no settings for suite 'rlbench'"):
+            load_profile(name, "rlbench")
+    else:
+        assert profile.gate.tasks == ("click_bell",) and profile.collect.cameras == ("head_camera",)
+        assert profile.collect.episodes_for(list(profile.collect.tasks))["click_bell"] == 50
 
 
 def test_small_protocols_keep_the_rules_and_change_only_the_episode_count():
@@ -45,7 +66,8 @@ def test_small_protocols_keep_the_rules_and_change_only_the_episode_count():
 def _data(**changes):
     data = {"collect": {"tasks": ["click_bell", "stack_blocks_two"], "episodes": 2},
             "train": {"steps": 5, "model": {"d_model": 16}}, "memory": {"base_steps": 3, "task_steps": 3},
-            "eval": {"protocol": "robotwin-v0-small", "tasks": ["click_alarmclock"], "ks": [1, 2]},
+            "eval": {"protocol": "robotwin-v0-small", "tasks": ["click_alarmclock"], "arms": ["plain", "k1", "k2"],
+                     "primary": ["k2", "k1"]},
             "suites": {"robotwin": {}}}
     for block, values in changes.items():
         data[block] = {**data[block], **values}
@@ -56,8 +78,12 @@ def _data(**changes):
     ({**_data(), "colect": {}}, "unknown keys ['colect']"),
     (_data(collect={"episode": 3}), "collect: unknown keys ['episode']"),
     (_data(train={"data": "somewhere"}), "train must not set ['data']"),
-    (_data(eval={"ks": [0]}), "eval.ks must list memory counts >= 1"),
+    (_data(eval={"arms": ["plain", "k1", "k2", "best-k2"]}), "unknown arm 'best-k2'"),
+    (_data(eval={"primary": ["k3", "k1"]}), "eval.primary must name two of the evaluated arms"),
+    (_data(eval={"arms": ["plain", "k1", "k2", "ceiling"]}), "the ceiling arm, but the profile has no ceiling block"),
     (_data(collect={"episodes": 0}), "collect.episodes must be >= 1"),
+    (_data(collect={"obs_mode": "depth"}), "collect.obs_mode must be one of"),
+    ({**_data(), "gate": {"threshold": 1.5}}, "gate.threshold must be in"),
 ])
 def test_bad_profiles_are_refused_with_what_is_wrong(data, message):
     with pytest.raises(ProfileError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -82,7 +108,10 @@ def test_tasks_outside_the_split_and_k_above_the_bank_size_are_refused(tmp_path)
     with pytest.raises(ValueError, match="not unseen tasks"):
         build_plan(profile_from_dict(_data(eval={"tasks": ["click_bell"]}), "robotwin"), tmp_path)
     with pytest.raises(ValueError, match="bank will hold 2"):
-        build_plan(profile_from_dict(_data(eval={"ks": [1, 3]}), "robotwin"), tmp_path)
+        build_plan(profile_from_dict(_data(eval={"arms": ["k1", "k2", "random-k3"]}), "robotwin"), tmp_path)
+    with pytest.raises(ProfileError, match="names .'stack_blocks_three'.*not collected"):
+        build_plan(profile_from_dict(_data(collect={"episodes_per_task": {"stack_blocks_three": 3}}), "robotwin"),
+                   tmp_path)
 
 
 def _keys(data, out, workers=None):
@@ -100,8 +129,11 @@ def test_a_changed_setting_changes_its_stage_and_everything_downstream_only(tmp_
     assert [s for s in base if memory[s] != base[s]] == ["memory", "eval-k1", "eval-k2"]
     collect = _keys(_data(collect={"episodes": 3}), tmp_path)
     assert all(collect[s] != base[s] for s in base)
-    ks = _keys(_data(eval={"ks": [2]}), tmp_path)
+    ks = _keys(_data(eval={"arms": ["plain", "k2"], "primary": ["k2", "plain"]}), tmp_path)
     assert ks == {s: base[s] for s in ("collect", "train", "memory", "eval-plain", "eval-k2")}
+    gated = _keys({**_data(), "gate": {"episodes": 3}}, tmp_path)
+    assert list(gated) == ["collect", "train", "gate", "memory", "eval-plain", "eval-k1", "eval-k2"]
+    assert {s: gated[s] for s in base} == base  # the gate only reads the backbone
     assert _keys(_data(), tmp_path, workers=2) == base  # speed settings never invalidate results
 
 
@@ -131,4 +163,12 @@ def test_eta_scales_the_estimates_by_the_measured_speed():
 def test_paper_numbers_and_the_207_percent():
     robotwin = {r.model: r for r in paper_rows("robotwin")}
     assert robotwin["RDT"].relative == pytest.approx(2.07, abs=0.005)
-    assert {r.k: r.method for r in paper_rows("rlbench") if r.k} == {1: 16.9, 2: 20.9, 3: 16.4}
+    rlbench = paper_rows("rlbench")
+    assert {r.k: r.method for r in rlbench if r.k} == {1: 16.9, 2: 20.9, 3: 16.4}
+    assert {r.model: r.base for r in rlbench if r.k is None and r.suite == "rlbench"} == {
+        "RDT": 10.2, "pi0.5": 13.8, "AtomicVLA (skill-expert baseline)": 14.7}
+    real = [r for r in rlbench if r.suite == "real"]
+    assert real == [r for r in paper_rows("robotwin") if r.suite == "real"]  # printed with either suite
+    average, *tasks = real
+    assert (average.base, average.method) == (5.8, 65.0)
+    assert sum(r.method for r in tasks) / len(tasks) == pytest.approx(65.0)

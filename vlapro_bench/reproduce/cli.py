@@ -14,15 +14,19 @@ import typer
 def reproduce_command(
     suite: Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")] = "robotwin",
     profile: Annotated[str, typer.Option(
-        help="small (2-core CPU, within an hour), full (GPU), or a path to a profile JSON file.")] = "small",
+        help="small (smoke test, ~15 min on 2 cores), family (the press family over images, <= 90 min on 2 "
+             "cores), state (every RoboTwin task over state at full power, <= 60 min on 2 cores), full (GPU), or "
+             "a path to a profile JSON file.")] = "small",
     out: Annotated[Path | None, typer.Option(
         help="Reproduction folder; re-running the same command skips finished stages and resumes the "
              "interrupted one. Default: runs/reproduce-<suite>-<profile>.")] = None,
     workers: Annotated[int | None, typer.Option(help="Parallel evaluation workers (default: the profile's).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars with ETA inside each stage.")] = True,
 ) -> None:
-    """Collect demos, train the backbone, build the memory bank, evaluate plain vs memory (k = 1, 2, 3) on
-    the unseen tasks with the same seeds, and print our table beside the paper's."""
+    """Collect demos, train the backbone, check it on its seen tasks (the gate), build the memory bank,
+    evaluate every arm (plain, base LoRA only, VLA-Pro k = 1, 2, 3, and the profile's controls) on the
+    unseen tasks with the same seeds, and print the paired contrasts with their power beside the paper's
+    table."""
     from vlapro_bench.reproduce.pipeline import run_reproduction  # noqa: PLC0415
     from vlapro_bench.reproduce.profile import ProfileError, load_profile  # noqa: PLC0415
 

@@ -18,7 +18,8 @@ from typing import Any
 from vlapro_bench.reproduce.cache import StageCache
 from vlapro_bench.reproduce.profile import ReproduceProfile
 from vlapro_bench.reproduce.side_by_side import write_side_by_side
-from vlapro_bench.reproduce.stages import Layout, Stage, build_plan
+from vlapro_bench.reproduce.stages import Layout, Stage, build_plan, eval_stage_name
+from vlapro_bench.splits import load_split
 
 #: Used when a profile has no estimate for a stage.
 DEFAULT_ESTIMATE_S = 60.0
@@ -61,10 +62,24 @@ class StageClock:
         return scale * sum(self.estimate(s) for s in stages)
 
 
+def report_notes(profile: ReproduceProfile) -> list[str]:
+    """What a reader must know about the profile before reading its numbers."""
+    notes = [f"Profile {profile.name}: {profile.description}"] if profile.description else []
+    if profile.eval.obs_mode == "state":
+        notes.append("This profile's backbone reads joint state, object poses and the instruction, not images: it is "
+                     "not a vision-language-action model. It tests the memory mechanism at full statistical power "
+                     "on a CPU.")
+    return notes
+
+
 def report_stage(profile: ReproduceProfile, title: str) -> Callable[[Layout, list[str]], dict[str, Any]]:
-    def run(layout: Layout, eval_stages: list[str]) -> dict[str, Any]:
-        runs = [layout.eval_folder(name) for name in eval_stages]
-        return write_side_by_side(runs, layout.report, profile.suite, title)
+    def run(layout: Layout, arms: list[str]) -> dict[str, Any]:
+        folders = {arm: layout.eval_folder(eval_stage_name(arm)) for arm in arms}
+        gate = (profile.gate, layout.gate) if profile.gate is not None else None
+        split = load_split(profile.suite)
+        sources = {task: link.sources for task, link in split.transfer.items()}
+        return write_side_by_side(folders, layout.report, profile.suite, title, tuple(profile.eval.primary), gate,
+                                  report_notes(profile), sources)
 
     return run
 

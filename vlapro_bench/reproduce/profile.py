@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ class ProfileError(ValueError):
     """A profile file that is missing, malformed, or names an unknown setting."""
 
 
+OBS_MODES = ("rgb", "state")
+
+
 @dataclass(frozen=True)
 class CollectSpec:
     """Expert demonstrations on the seen tasks.
@@ -38,51 +42,140 @@ class CollectSpec:
     Attributes:
         tasks: seen tasks to record; empty = every seen task of the suite's split.
         episodes: successful demonstrations per task.
+        episodes_per_task: overrides of ``episodes`` for some tasks (a family's source task gets
+            enough demonstrations to be learned well, its competing memories fewer).
         seed_start: first reset seed (collection seeds stay below the protocol's evaluation seeds).
         camera_size: rendered ``[height, width]`` of every camera.
+        cameras: cameras to record; empty = every camera (record only what the backbone reads).
+        obs_mode: ``rgb`` (images) or ``state`` (object poses, no rendering: for state models).
     """
 
     tasks: tuple[str, ...] = ()
     episodes: int = 10
+    episodes_per_task: dict[str, int] = field(default_factory=dict)
     seed_start: int = 0
     camera_size: tuple[int, int] = (64, 64)
+    cameras: tuple[str, ...] = ()
+    obs_mode: str = "rgb"
+
+    def __post_init__(self) -> None:
+        if self.episodes < 1 or any(int(n) < 1 for n in self.episodes_per_task.values()):
+            raise ProfileError(f"collect.episodes must be >= 1, got {self.episodes} and {self.episodes_per_task}")
+        if self.obs_mode not in OBS_MODES:
+            raise ProfileError(f"collect.obs_mode must be one of {list(OBS_MODES)}, got {self.obs_mode!r}")
+
+    def episodes_for(self, tasks: list[str]) -> dict[str, int]:
+        unknown = sorted(set(self.episodes_per_task) - set(tasks))
+        if unknown:
+            raise ProfileError(f"collect.episodes_per_task names {unknown}, which are not collected ({tasks})")
+        return {t: int(self.episodes_per_task.get(t, self.episodes)) for t in tasks}
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """The seen-task gate: can the trained backbone do the tasks it was trained on?
+
+    Evaluated before anything else, on the protocol's held-out seeds (collection seeds lie below
+    them). If the average success is under ``threshold``, the report says in its first line that
+    there is no skill to transfer and that the unseen-task numbers are not evidence either way.
+
+    Attributes:
+        tasks: seen tasks to check; empty = every collected seen task.
+        episodes: episodes per task.
+        threshold: average success (0..1) the backbone must reach.
+    """
+
+    tasks: tuple[str, ...] = ()
+    episodes: int = 20
+    threshold: float = 0.5
 
     def __post_init__(self) -> None:
         if self.episodes < 1:
-            raise ProfileError(f"collect.episodes must be >= 1, got {self.episodes}")
+            raise ProfileError(f"gate.episodes must be >= 1, got {self.episodes}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ProfileError(f"gate.threshold must be in [0, 1], got {self.threshold}")
+
+
+@dataclass(frozen=True)
+class CeilingSpec:
+    """The ceiling arm's data: demonstrations of the unseen tasks themselves (privileged, analysis only).
+
+    Attributes:
+        episodes: demonstrations per unseen task (seeds from ``collect.seed_start``, below the
+            evaluation seeds).
+        task_steps: optimiser steps of each unseen task's LoRA; ``None``: the memory block's
+            ``task_steps``, so the ceiling's LoRAs get the same budget as the memories.
+    """
+
+    episodes: int = 20
+    task_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.episodes < 1 or (self.task_steps is not None and self.task_steps < 1):
+            raise ProfileError(f"ceiling.episodes and task_steps must be >= 1, got {self.episodes}, {self.task_steps}")
+
+
+#: Arms a reproduction can evaluate (``k<N>``, ``random-k<N>``, ``oracle-k<N>`` for any N):
+#: the plain backbone; the base LoRA alone (``k0``, the fair baseline: the same training budget
+#: without retrieval); VLA-Pro with N memories; N random memories (does retrieval matter?);
+#: retrieval on the ground-truth procedural state (privileged); the unseen task's own LoRA
+#: (privileged ceiling).
+ARM_PATTERN = re.compile(r"^(plain|ceiling|k(\d+)|random-k(\d+)|oracle-k(\d+))$")
+
+
+def arm_memories(arm: str) -> int | None:
+    """Memories an arm fuses per chunk (``None`` for ``plain``; 1 for ``ceiling``)."""
+    match = ARM_PATTERN.match(arm)
+    if match is None:
+        raise ProfileError(f"unknown arm {arm!r}; arms are plain, k<N>, random-k<N>, oracle-k<N> and ceiling")
+    if arm == "plain":
+        return None
+    if arm == "ceiling":
+        return 1
+    return int(next(g for g in match.groups()[1:] if g is not None))
 
 
 @dataclass(frozen=True)
 class EvalSpec:
-    """Evaluation of the plain backbone and of backbone + memory for each k, on the same seeds.
+    """The arms, evaluated on the same seeds, and the contrast the profile is sized for.
 
     Attributes:
         protocol: protocol name (``robotwin-v0-small``) or a protocol JSON file.
         tasks: tasks to evaluate; empty = the suite's unseen split.
-        ks: memories fused per chunk, one evaluation per value (the paper's ablation: 1, 2, 3).
+        arms: what to evaluate (:data:`ARM_PATTERN`); every arm plays the same seeds.
+        primary: ``[method arm, base arm]``, the contrast the report leads with and the episode
+            count is chosen for (VLA-Pro at the paper's best k against the base LoRA alone).
         episodes: play only the first N protocol episodes per task (``None`` = all of them).
         camera_size: rendered ``[height, width]``; match the collection size.
         control_mode: the suite's action mode the backbone was trained for.
-        execute: actions executed per predicted chunk, the same for both arms.
+        execute: actions executed per predicted chunk, the same for every arm.
         workers: parallel evaluation workers (the CLI's ``--workers`` overrides it).
+        obs_mode: ``rgb`` or ``state`` (a state backbone).
     """
 
     protocol: str = "robotwin-v0"
     tasks: tuple[str, ...] = ()
-    ks: tuple[int, ...] = (1, 2, 3)
+    arms: tuple[str, ...] = ("plain", "k0", "k1", "k2", "k3")
+    primary: tuple[str, str] = ("k2", "k0")
     episodes: int | None = None
     camera_size: tuple[int, int] = (64, 64)
     control_mode: str = "qpos"
     execute: int = 8
     workers: int = 1
+    obs_mode: str = "rgb"
 
     def __post_init__(self) -> None:
-        if not self.ks or any(k < 1 for k in self.ks):
-            raise ProfileError(f"eval.ks must list memory counts >= 1, got {list(self.ks)}")
-        if len(set(self.ks)) != len(self.ks):
-            raise ProfileError(f"eval.ks must be distinct, got {list(self.ks)}")
+        if not self.arms or len(set(self.arms)) != len(self.arms):
+            raise ProfileError(f"eval.arms must be distinct and not empty, got {list(self.arms)}")
+        for arm in self.arms:
+            arm_memories(arm)
+        if len(self.primary) != 2 or any(a not in self.arms for a in self.primary):
+            raise ProfileError(f"eval.primary must name two of the evaluated arms {list(self.arms)}, "
+                               f"got {list(self.primary)}")
         if self.workers < 1:
             raise ProfileError(f"eval.workers must be >= 1, got {self.workers}")
+        if self.obs_mode not in OBS_MODES:
+            raise ProfileError(f"eval.obs_mode must be one of {list(OBS_MODES)}, got {self.obs_mode!r}")
 
 
 @dataclass(frozen=True)
@@ -91,6 +184,7 @@ class ReproduceProfile:
 
     ``stage_estimates_s`` are rough wall times per stage on the machine the profile targets; the
     progress output scales them by how fast the finished stages actually went to give an ETA.
+    ``gate`` and ``ceiling`` are optional blocks (no gate stage, no ceiling arm without them).
     """
 
     name: str
@@ -100,7 +194,14 @@ class ReproduceProfile:
     train: dict[str, Any] = field(default_factory=dict)
     memory: dict[str, Any] = field(default_factory=dict)
     eval: EvalSpec = field(default_factory=EvalSpec)
+    gate: GateSpec | None = None
+    ceiling: CeilingSpec | None = None
     stage_estimates_s: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if "ceiling" in self.eval.arms and self.ceiling is None:
+            raise ProfileError("eval.arms has the ceiling arm, but the profile has no ceiling block "
+                               "(how many unseen-task demonstrations its LoRAs learn from)")
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self)))
@@ -135,7 +236,7 @@ def profile_from_dict(data: dict[str, Any], suite: str, name: str = "custom") ->
     if suite not in suites:
         raise ProfileError(f"profile {name!r} has no settings for suite {suite!r} (it has {sorted(suites)})")
     merged = _deep_merge({k: v for k, v in data.items() if k != "suites"}, suites[suite])
-    allowed = {"name", "description", "collect", "train", "memory", "eval", "stage_estimates_s"}
+    allowed = {"name", "description", "collect", "train", "memory", "eval", "gate", "ceiling", "stage_estimates_s"}
     unknown = sorted(set(merged) - allowed)
     if unknown:
         raise ProfileError(f"profile {name!r}: unknown keys {unknown}; valid keys: {sorted(allowed | {'suites'})}")
@@ -148,6 +249,8 @@ def profile_from_dict(data: dict[str, Any], suite: str, name: str = "custom") ->
         collect=_typed(CollectSpec, merged.get("collect", {}), "collect"),
         train=dict(merged.get("train", {})), memory=dict(merged.get("memory", {})),
         eval=_typed(EvalSpec, merged.get("eval", {}), "eval"),
+        gate=_typed(GateSpec, merged["gate"], "gate") if merged.get("gate") is not None else None,
+        ceiling=_typed(CeilingSpec, merged["ceiling"], "ceiling") if merged.get("ceiling") is not None else None,
         stage_estimates_s={k: float(v) for k, v in merged.get("stage_estimates_s", {}).items()},
     )
 
@@ -171,5 +274,5 @@ def load_profile(profile: str | Path, suite: str) -> ReproduceProfile:
     return profile_from_dict(data, suite, name=path.stem.removeprefix("reproduce_"))
 
 
-__all__ = ["CollectSpec", "EvalSpec", "ProfileError", "ReproduceProfile", "load_profile", "profile_from_dict",
-           "profile_path"]
+__all__ = ["ARM_PATTERN", "CeilingSpec", "CollectSpec", "EvalSpec", "GateSpec", "ProfileError", "ReproduceProfile",
+           "arm_memories", "load_profile", "profile_from_dict", "profile_path"]

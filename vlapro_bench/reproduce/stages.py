@@ -1,13 +1,14 @@
 """The stages of a reproduction, each a thin call into the module that does the work.
 
-collect -> train -> memory -> eval-plain, eval-k1, eval-k2, ... -> report
+collect -> train -> gate -> memory [-> collect-ceiling -> memory-ceiling] -> eval-<arm> ... -> report
 
 Every stage knows its settings (hashed into its cache key), the stages it reads from, its
-output folder and how to run. Running is delegated: ``vlapro-bench collect`` (resumable),
-:func:`vlapro_bench.training.train` (resumable), :func:`vlapro_bench.memory.build.build_bank`
+output folder and how to run. Running is delegated: :func:`~vlapro_bench.datasets.collect.collect_demonstrations`
+(resumable), :func:`vlapro_bench.training.train` (resumable), :func:`vlapro_bench.memory.build.build_bank`
 (restarted from scratch when interrupted: it is minutes, and its folder must be new), and
-:func:`vlapro_bench.evaluation.runner.evaluate` (resumable per episode). All evaluations use one
-protocol, hence the same expert-filtered seeds, so the plain and memory arms are paired.
+:func:`vlapro_bench.evaluation.runner.evaluate` (resumable per episode). All arms use one protocol,
+hence the same expert-filtered seeds, so every comparison between arms is paired. The gate
+evaluates the plain backbone on its own seen tasks first, on the protocol's held-out seeds.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from vlapro_bench.reproduce.cache import stage_key
-from vlapro_bench.reproduce.profile import ReproduceProfile
+from vlapro_bench.reproduce.profile import ReproduceProfile, arm_memories
 
-PLAIN = "eval-plain"
+GATE = "gate"
 
 
-def eval_stage_name(k: int) -> str:
-    return f"eval-k{k}"
+def eval_stage_name(arm: str) -> str:
+    return f"eval-{arm}"
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,20 @@ class Layout:
         return self.root / "demos"
 
     @property
+    def ceiling_demos(self) -> Path:
+        return self.root / "demos-unseen"
+
+    @property
     def backbone(self) -> Path:
         return self.root / "backbone"
 
     @property
     def bank(self) -> Path:
         return self.root / "bank"
+
+    @property
+    def ceiling_bank(self) -> Path:
+        return self.root / "bank-ceiling"
 
     @property
     def results(self) -> Path:
@@ -56,6 +65,10 @@ class Layout:
     @property
     def cache(self) -> Path:
         return self.root / "cache"
+
+    @property
+    def gate(self) -> Path:
+        return self.results / GATE
 
     def eval_folder(self, stage: str) -> Path:
         return self.results / stage.removeprefix("eval-")
@@ -77,41 +90,43 @@ class Stage:
         self.key = stage_key(self.settings, [s.key for s in self.upstream])
 
 
-def _seen_tasks(profile: ReproduceProfile) -> list[str]:
+def _split_tasks(profile: ReproduceProfile, part: str, chosen: tuple[str, ...], what: str) -> list[str]:
     from vlapro_bench.splits import load_split  # noqa: PLC0415
 
-    split = load_split(profile.suite)
-    tasks = list(profile.collect.tasks) or list(split.seen)
-    wrong = [t for t in tasks if t not in split.seen]
+    allowed = list(load_split(profile.suite).tasks(part))
+    tasks = list(chosen) or allowed
+    wrong = [t for t in tasks if t not in allowed]
     if wrong:
-        raise ValueError(f"collect.tasks {wrong} are not seen tasks of the {profile.suite} split "
-                         f"({', '.join(split.seen)}); memories come from seen tasks only")
+        raise ValueError(f"{what} {wrong} are not {part} tasks of the {profile.suite} split ({', '.join(allowed)})")
     return tasks
+
+
+def _seen_tasks(profile: ReproduceProfile) -> list[str]:
+    return _split_tasks(profile, "seen", profile.collect.tasks, "collect.tasks (memories come from seen tasks only)")
 
 
 def _eval_tasks(profile: ReproduceProfile) -> list[str]:
-    from vlapro_bench.splits import load_split  # noqa: PLC0415
+    return _split_tasks(profile, "unseen", profile.eval.tasks,
+                        "eval.tasks (the reproduction measures transfer to unseen tasks)")
 
-    split = load_split(profile.suite)
-    tasks = list(profile.eval.tasks) or list(split.unseen)
-    wrong = [t for t in tasks if t not in split.unseen]
+
+def _gate_tasks(profile: ReproduceProfile, seen: list[str]) -> list[str]:
+    assert profile.gate is not None
+    wrong = [t for t in profile.gate.tasks if t not in seen]
     if wrong:
-        raise ValueError(f"eval.tasks {wrong} are not unseen tasks of the {profile.suite} split "
-                         f"({', '.join(split.unseen)}); the reproduction measures transfer to unseen tasks")
-    return tasks
+        raise ValueError(f"gate.tasks {wrong} are not among the collected seen tasks ({', '.join(seen)})")
+    return list(profile.gate.tasks) or seen
 
 
-def _size(size: tuple[int, int]) -> str:
-    return f"{int(size[0])}x{int(size[1])}"
-
-
-def run_collect(profile: ReproduceProfile, layout: Layout, tasks: list[str], progress: bool) -> dict[str, Any]:
-    from vlapro_bench.cli import collect  # noqa: PLC0415
+def run_collect(profile: ReproduceProfile, out: Path, tasks: list[str], episodes: dict[str, int],
+                progress: bool) -> dict[str, Any]:
+    from vlapro_bench.datasets.collect import collect_demonstrations  # noqa: PLC0415
 
     spec = profile.collect
-    collect(out=layout.demos, split="seen", tasks=tasks, episodes=spec.episodes, seed_start=spec.seed_start,
-            size=_size(spec.camera_size), instruction_pool="seen", suite=profile.suite, progress=progress)
-    return {"tasks": tasks, "episodes_per_task": spec.episodes}
+    total = collect_demonstrations(out, tasks, episodes, suite=profile.suite, seed_start=spec.seed_start,
+                                   camera_size=tuple(spec.camera_size), cameras=spec.cameras or None,
+                                   obs_mode=spec.obs_mode, instruction_pool="seen", progress=progress)
+    return {"tasks": tasks, "episodes": episodes, "dataset_episodes": total}
 
 
 def run_train(profile: ReproduceProfile, layout: Layout, progress: bool) -> dict[str, Any]:
@@ -122,42 +137,66 @@ def run_train(profile: ReproduceProfile, layout: Layout, progress: bool) -> dict
     return {"checkpoint": str(last)}
 
 
-def run_memory(profile: ReproduceProfile, layout: Layout, progress: bool) -> dict[str, Any]:
+def memory_config(profile: ReproduceProfile, layout: Layout, ceiling: bool, tasks: list[str]) -> dict[str, Any]:
+    """The memory build's settings: VLA-Pro's bank, or the ceiling's (unseen tasks, the same base LoRA)."""
+    config = {**profile.memory, "backbone": str(layout.backbone), "suite": profile.suite}
+    if not ceiling:
+        return {**config, "data": str(layout.demos), "out": str(layout.bank)}
+    assert profile.ceiling is not None
+    steps = profile.ceiling.task_steps or profile.memory.get("task_steps")
+    return {**config, **({"task_steps": steps} if steps else {}), "data": str(layout.ceiling_demos),
+            "out": str(layout.ceiling_bank), "memories_from": "unseen", "base_bank": str(layout.bank),
+            "tasks": tasks}
+
+
+def run_memory(config: dict[str, Any], progress: bool) -> dict[str, Any]:
     from vlapro_bench.memory.build import build_bank  # noqa: PLC0415
     from vlapro_bench.memory.config import MemoryBuildConfig  # noqa: PLC0415
 
-    config = MemoryBuildConfig.from_dict({**profile.memory, "backbone": str(layout.backbone),
-                                          "data": str(layout.demos), "out": str(layout.bank),
-                                          "suite": profile.suite})
-    bank = build_bank(config, progress=progress, log=print)
+    bank = build_bank(MemoryBuildConfig.from_dict(config), progress=progress, log=print)
     return {"memories": list(bank.memory_names)}
 
 
-def eval_settings(profile: ReproduceProfile, layout: Layout, tasks: list[str], k: int | None) -> Any:
-    """The evaluator's settings for the plain backbone (``k=None``) or backbone + memory."""
+#: How each kind of arm is named in reports.
+ARM_LABELS = {"plain": "{backbone}", "k0": "base LoRA only (k=0)", "k": "VLA-Pro k={k}",
+              "random": "random memories k={k}", "oracle": "oracle retrieval k={k}",
+              "ceiling": "ceiling: own-task LoRA"}
+
+
+def arm_policy(arm: str, layout: Layout, execute: int) -> tuple[str, dict[str, Any], str]:
+    """``(policy spec, kwargs, label)`` of an arm (see :data:`~vlapro_bench.reproduce.profile.ARM_PATTERN`)."""
+    backbone = str(layout.backbone.resolve())
+    k = arm_memories(arm)
+    if k is None:
+        return backbone, {"execute": execute}, ARM_LABELS["plain"].format(backbone="tinyvla")
+    kwargs: dict[str, Any] = {"backbone": backbone, "bank": str(layout.bank.resolve()), "k": k, "execute": execute}
+    if arm == "ceiling":
+        kwargs.update(bank=str(layout.ceiling_bank.resolve()), retrieval="task")
+        return "vla_pro", kwargs, ARM_LABELS["ceiling"]
+    if arm.startswith("random-"):
+        return "vla_pro", {**kwargs, "retrieval": "random"}, ARM_LABELS["random"].format(k=k)
+    if arm.startswith("oracle-"):
+        return "vla_pro", {**kwargs, "state": "oracle"}, ARM_LABELS["oracle"].format(k=k)
+    return "vla_pro", kwargs, ARM_LABELS["k0"] if k == 0 else ARM_LABELS["k"].format(k=k)
+
+
+def eval_settings(profile: ReproduceProfile, layout: Layout, tasks: list[str], arm: str,
+                  episodes: int | None = None) -> Any:
+    """The evaluator's settings for one arm on ``tasks`` (``episodes`` overrides the profile's)."""
     from vlapro_bench.evaluation.protocol import load_protocol  # noqa: PLC0415
     from vlapro_bench.evaluation.runner import EvalSettings  # noqa: PLC0415
 
     spec = profile.eval
-    backbone = str(layout.backbone.resolve())
-    if k is None:
-        policy, kwargs, label = backbone, {"execute": spec.execute}, "tinyvla"
-    else:
-        policy = "vla_pro"
-        kwargs = {"backbone": backbone, "bank": str(layout.bank.resolve()), "k": k, "execute": spec.execute}
-        label = f"tinyvla+VLA-Pro k={k}"
+    policy, kwargs, label = arm_policy(arm, layout, spec.execute)
     return EvalSettings(policy=policy, tasks=tuple(tasks), protocol=load_protocol(spec.protocol),
-                        policy_kwargs=kwargs, obs_mode="rgb", control_mode=spec.control_mode,
-                        camera_size=tuple(spec.camera_size), episodes=spec.episodes, label=label)
+                        policy_kwargs=kwargs, obs_mode=spec.obs_mode, control_mode=spec.control_mode,
+                        camera_size=tuple(spec.camera_size), episodes=episodes or spec.episodes, label=label)
 
 
-def run_eval(profile: ReproduceProfile, layout: Layout, stage: str, tasks: list[str], k: int | None,
-             workers: int, progress: bool) -> dict[str, Any]:
+def run_eval(settings: Any, folder: Path, cache: Path, workers: int, progress: bool) -> dict[str, Any]:
     from vlapro_bench.evaluation.runner import evaluate  # noqa: PLC0415
 
-    settings = eval_settings(profile, layout, tasks, k)
-    result = evaluate(settings, layout.eval_folder(stage), workers=workers, cache_dir=layout.cache,
-                      progress=progress)
+    result = evaluate(settings, folder, workers=workers, cache_dir=cache, progress=progress)
     wins = sum(r.success for r in result.records)
     return {"episodes": len(result.records), "successes": wins, "played_now": result.played_now,
             "protocol_hash": result.manifest["protocol_hash"]}
@@ -174,32 +213,59 @@ def build_plan(profile: ReproduceProfile, out: Path, workers: int | None = None,
     layout = Layout(Path(out))
     seen, unseen = _seen_tasks(profile), _eval_tasks(profile)
     n_workers = workers or profile.eval.workers
-    if max(profile.eval.ks) > len(seen):
-        raise ValueError(f"eval.ks {list(profile.eval.ks)} fuses up to {max(profile.eval.ks)} memories, but the bank "
-                         f"will hold {len(seen)} (one per seen task: {', '.join(seen)}); lower ks or add tasks")
+    most = max((arm_memories(a) or 0) for a in profile.eval.arms if a != "ceiling")
+    if most > len(seen):
+        raise ValueError(f"eval.arms fuse up to {most} memories, but the bank will hold {len(seen)} (one per seen "
+                         f"task: {', '.join(seen)}); lower k or add tasks")
     suite = {"suite": profile.suite}
-    collect = Stage("collect", {**suite, "tasks": seen, "collect": _plain(profile.collect)}, [], layout.demos,
-                    lambda progress: run_collect(profile, layout, seen, progress))
+    collect_spec = _plain(profile.collect)
+    episodes = profile.collect.episodes_for(seen)
+    collect = Stage("collect", {**suite, "tasks": seen, "collect": collect_spec}, [], layout.demos,
+                    lambda progress: run_collect(profile, layout.demos, seen, episodes, progress))
     train = Stage("train", {**suite, "train": profile.train}, [collect], layout.backbone,
                   lambda progress: run_train(profile, layout, progress))
-    memory = Stage("memory", {**suite, "memory": profile.memory}, [collect, train], layout.bank,
-                   lambda progress: run_memory(profile, layout, progress), restart_only=True)
+    stages = [collect, train]
     protocol_hash = load_protocol(profile.eval.protocol).protocol_hash()
-    common = {**suite, "tasks": unseen, "protocol_hash": protocol_hash, "episodes": profile.eval.episodes,
-              "camera_size": list(profile.eval.camera_size), "control_mode": profile.eval.control_mode,
-              "execute": profile.eval.execute}
-    evals = [Stage(PLAIN, {**common, "arm": "plain"}, [train], layout.eval_folder(PLAIN),
-                   lambda progress: run_eval(profile, layout, PLAIN, unseen, None, n_workers, progress))]
-    for k in profile.eval.ks:
-        name = eval_stage_name(k)
-        evals.append(Stage(name, {**common, "arm": "memory", "k": k}, [train, memory], layout.eval_folder(name),
-                           lambda progress, name=name, k=k: run_eval(profile, layout, name, unseen, k, n_workers,
-                                                                     progress)))
-    stages = [collect, train, memory, *evals]
+    common = {**suite, "protocol_hash": protocol_hash, "camera_size": list(profile.eval.camera_size),
+              "control_mode": profile.eval.control_mode, "execute": profile.eval.execute,
+              "obs_mode": profile.eval.obs_mode}
+    if profile.gate is not None:
+        gate_tasks = _gate_tasks(profile, seen)
+        gate_settings = eval_settings(profile, layout, gate_tasks, "plain", profile.gate.episodes)
+        stages.append(Stage(GATE, {**common, "gate": _plain(profile.gate), "tasks": gate_tasks}, [train], layout.gate,
+                            lambda progress: run_eval(gate_settings, layout.gate, layout.cache, n_workers, progress)))
+    memory_settings = memory_config(profile, layout, False, seen)
+    memory = Stage("memory", {**suite, "memory": profile.memory}, [collect, train], layout.bank,
+                   lambda progress: run_memory(memory_settings, progress), restart_only=True)
+    stages.append(memory)
+    memory_stages = {"bank": memory}
+    if "ceiling" in profile.eval.arms:
+        assert profile.ceiling is not None
+        ceiling_episodes = {t: profile.ceiling.episodes for t in unseen}
+        collect_unseen = Stage("collect-ceiling", {**suite, "tasks": unseen, "collect": collect_spec,
+                                                   "episodes": ceiling_episodes}, [], layout.ceiling_demos,
+                               lambda progress: run_collect(profile, layout.ceiling_demos, unseen, ceiling_episodes,
+                                                            progress))
+        ceiling_settings = memory_config(profile, layout, True, unseen)
+        ceiling = Stage("memory-ceiling", {**suite, "memory": profile.memory, "ceiling": _plain(profile.ceiling)},
+                        [collect_unseen, train, memory], layout.ceiling_bank,
+                        lambda progress: run_memory(ceiling_settings, progress), restart_only=True)
+        stages += [collect_unseen, ceiling]
+        memory_stages["ceiling"] = ceiling
+    evals = []
+    for arm in profile.eval.arms:
+        name = eval_stage_name(arm)
+        upstream = [train] if arm == "plain" else [train, memory_stages["ceiling" if arm == "ceiling" else "bank"]]
+        settings = eval_settings(profile, layout, unseen, arm)
+        evals.append(Stage(name, {**common, "tasks": unseen, "episodes": profile.eval.episodes, "arm": arm},
+                           upstream, layout.eval_folder(name),
+                           lambda progress, settings=settings, name=name: run_eval(
+                               settings, layout.eval_folder(name), layout.cache, n_workers, progress)))
+    stages += evals
     if report is not None:
-        names = [s.name for s in evals]
-        stages.append(Stage("report", {"report": 1}, evals, layout.report,
-                            lambda progress: report(layout, names)))
+        arms = list(profile.eval.arms)
+        stages.append(Stage("report", {"report": 2}, [*evals, *(s for s in stages if s.name == GATE)],
+                            layout.report, lambda progress: report(layout, arms)))
     return stages
 
 
@@ -210,4 +276,5 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(dataclasses.asdict(value)))
 
 
-__all__ = ["PLAIN", "Layout", "Stage", "build_plan", "eval_settings", "eval_stage_name"]
+__all__ = ["GATE", "Layout", "Stage", "arm_policy", "build_plan", "eval_settings", "eval_stage_name",
+           "memory_config"]
