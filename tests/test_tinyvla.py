@@ -365,3 +365,27 @@ def test_state_model_acts_in_a_state_mode_env():
     chunk = BackbonePolicy(model).act(obs)
     assert chunk.shape == (model.config.chunk_size, 14) and np.isfinite(chunk).all()
     env.close()
+
+
+def test_relative_actions_are_predicted_from_the_chunk_start_state():
+    model = tiny_model(relative_actions=True)
+    cfg = model.config
+    stats = {"action_delta": {"mean": [0.1] * 14, "std": [0.5] * 14}, "agent_pos": {"mean": [0.0] * 14,
+                                                                                   "std": [1.0] * 14}}
+    model.set_normalization(stats)
+    with torch.no_grad():  # a head that outputs 0: the prediction is the mean difference from the state
+        model.action_head.weight.zero_()
+        model.action_head.bias.zero_()
+    batch = random_batch(cfg, batch_size=2)
+    obs = {"images": {c: img[0] for c, img in batch["images"].items()}, "agent_pos": batch["agent_pos"][0],
+           "instruction_embedding": batch["instruction_embedding"][0]}
+    chunk = model.predict_action_chunk(obs)
+    np.testing.assert_allclose(chunk, np.tile(batch["agent_pos"][0].numpy() + 0.1, (cfg.chunk_size, 1)), atol=1e-6)
+    # the loss compares the output with (action - agent_pos - mean) / std
+    batch["action"] = batch["agent_pos"][:, None, :] + 0.1 + 0.5 * torch.ones(2, cfg.chunk_size, 14)
+    assert float(model.compute_loss(batch)) == pytest.approx(1.0, abs=1e-5)
+    assert model.config.to_dict()["relative_actions"] is True and "relative_actions" not in TinyVLAConfig().to_dict()
+    with pytest.raises(KeyError, match="action_delta"):
+        model.set_normalization({"action": stats["action_delta"], "agent_pos": stats["agent_pos"]})
+    with pytest.raises(ValueError, match="state_dim == action_dim"):
+        TinyVLAConfig(relative_actions=True, action_dim=16)

@@ -12,13 +12,14 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from vlapro_bench.cli import app
-from vlapro_bench.datasets import DatasetWriter, env_features, record_episode
+from vlapro_bench.datasets import DatasetWriter, LeRobotV3Dataset, env_features, record_episode
 from vlapro_bench.env import VLAProEnv
 from vlapro_bench.policy import make_policy
 from vlapro_bench.rollout import run_episode
 from vlapro_bench.training import TrainConfig, train
 from vlapro_bench.training.augment import random_shift
 from vlapro_bench.training.checkpoint import checkpoint_dirs
+from vlapro_bench.training.data import ChunkDataset
 from vlapro_bench.training.trainer import default_threads, prefetched_batches
 
 TINY_MODEL = {"image_size": [16, 16], "vision_channels": [8, 8], "vision_groups": 4, "vision_res_stages": 0,
@@ -182,3 +183,20 @@ def test_batches_assembled_ahead_are_the_batches_of_their_step(demos):
     assert [(s, b["step"]) for s, b in prefetched_batches(make, 3, 7)] == [(3, 3), (4, 4), (5, 5), (6, 6)]
     assert calls == [3, 4, 5, 6], "each batch is made once, in step order, and none past the last step"
     assert list(prefetched_batches(make, 5, 5)) == []
+
+
+def test_statistics_of_actions_relative_to_the_chunk_start_state(demos):
+    data = LeRobotV3Dataset(demos)
+    samples = ChunkDataset(data, ["head_camera"], chunk_size=4)
+    stats = samples.statistics()
+    deltas = []
+    for actions, states in zip(samples.actions, samples.states):
+        for t in range(len(actions)):
+            for i in range(4):
+                if t + i < len(actions):
+                    deltas.append(actions[t + i] - states[t])
+    deltas = np.array(deltas)
+    np.testing.assert_allclose(stats["action_delta"]["mean"], deltas.mean(0), atol=1e-5)
+    np.testing.assert_allclose(stats["action_delta"]["std"], deltas.std(0), atol=1e-5)
+    # the differences spread far less than the absolute targets: what relative actions buy
+    assert np.mean(stats["action_delta"]["std"]) < 0.5 * np.mean(stats["action"]["std"])

@@ -295,6 +295,7 @@ def train_command(
     threads: Annotated[int | None, typer.Option(
         help="CPU math threads (0: one on machines of up to 4 cores, where a second thread is 2.4x slower as "
              "soon as another process runs; torch's choice above).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar with ETA.")] = True,
 ) -> None:
     """Train a backbone on demonstrations (seeded; checkpoints as safetensors + JSON; resumable)."""
     from vlapro_bench.training import TrainConfig, train  # noqa: PLC0415
@@ -309,7 +310,7 @@ def train_command(
         raise typer.BadParameter(str(exc), param_hint="--config") from None
     if not cfg.data or not cfg.out:
         raise typer.BadParameter("both --data and --out are needed (as flags or in the config file)")
-    last = train(cfg)
+    last = train(cfg, progress=progress)
     typer.echo(f"checkpoint: {last}")
 
 

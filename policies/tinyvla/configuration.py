@@ -11,6 +11,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+#: Fields left out of :meth:`TinyVLAConfig.to_dict` when 0 or off, so the configs and bank
+#: fingerprints of models that do not use them stay what they were before the fields existed.
+OMITTED_WHEN_OFF = ("object_state_dim", "relative_actions")
 #: The four RoboTwin cameras, in the order the environment lists them.
 DEFAULT_CAMERAS: tuple[str, ...] = ("head_camera", "left_camera", "right_camera", "front_camera")
 
@@ -65,6 +68,14 @@ class TinyVLAConfig:
             cross-attend to the encoder output.
         ffn_dim: hidden width of the transformer MLPs.
         dropout: dropout in attention weights, after attention and in the MLPs (training only).
+        relative_actions: predict each action of a chunk relative to the measured ``agent_pos`` at
+            the chunk's start (``target - agent_pos``), normalised with the statistics of those
+            differences. Absolute joint targets spread over about a radian across a multi-task
+            dataset, so a normalised error the loss barely notices is a centimetre or two at the
+            gripper: a state model trained on absolute targets brought the gripper to 5 cm above
+            the bell and hovered there, on its own training seeds. The differences spread over a
+            tenth of that. Needs ``state_dim == action_dim`` and an absolute action mode (RoboTwin
+            ``qpos``); omitted from :meth:`to_dict` when off, like ``object_state_dim``.
         min_std: floor on the dataset standard deviations used for normalisation, so a dimension
             that never moves in the data (a gripper that stays open) does not blow up to inf.
     """
@@ -87,6 +98,7 @@ class TinyVLAConfig:
     n_decoder_layers: int = 2
     ffn_dim: int = 512
     dropout: float = 0.1
+    relative_actions: bool = False
     min_std: float = 1e-2
 
     def __post_init__(self) -> None:
@@ -134,6 +146,9 @@ class TinyVLAConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.min_std <= 0:
             raise ValueError(f"min_std must be > 0, got {self.min_std}")
+        if self.relative_actions and self.state_dim != self.action_dim:
+            raise ValueError(f"relative_actions needs state_dim == action_dim (actions relative to agent_pos), got "
+                             f"{self.state_dim} and {self.action_dim}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples as lists)."""
@@ -143,8 +158,9 @@ class TinyVLAConfig:
             if isinstance(value, tuple):
                 value = list(value)
             out[f.name] = value
-        if not self.object_state_dim:
-            del out["object_state_dim"]
+        for name in OMITTED_WHEN_OFF:  # fields added later: absent = off, as in configs written before them
+            if not out[name]:
+                del out[name]
         return out
 
     @classmethod

@@ -375,9 +375,10 @@ class TinyVLA(nn.Module):
         Standard deviations are floored at ``config.min_std``.
         """
         state = stats.get("agent_pos", stats.get("state"))
-        if "action" not in stats or state is None:
-            raise KeyError(f"stats needs 'action' and 'agent_pos' (or 'state') entries, got {sorted(stats)}")
-        entries = [("action", stats["action"], self.action_mean, self.action_std),
+        action_key = "action_delta" if self.config.relative_actions else "action"
+        if action_key not in stats or state is None:
+            raise KeyError(f"stats needs '{action_key}' and 'agent_pos' (or 'state') entries, got {sorted(stats)}")
+        entries = [(action_key, stats[action_key], self.action_mean, self.action_std),
                    ("agent_pos", state, self.state_mean, self.state_std)]
         if self.object_norm is not None:
             if "object_state" not in stats:
@@ -398,17 +399,26 @@ class TinyVLA(nn.Module):
 
     def normalization_stats(self) -> dict[str, dict[str, list[float]]]:
         """The statistics as JSON-ready lists (stds already floored), the inverse of :meth:`set_normalization`."""
-        out = {"action": {"mean": self.action_mean.tolist(), "std": self.action_std.tolist()},
+        action_key = "action_delta" if self.config.relative_actions else "action"
+        out = {action_key: {"mean": self.action_mean.tolist(), "std": self.action_std.tolist()},
                "agent_pos": {"mean": self.state_mean.tolist(), "std": self.state_std.tolist()}}
         if self.object_norm is not None:
             out["object_state"] = {"mean": self.object_norm.mean.tolist(), "std": self.object_norm.std.tolist()}
         return out
 
-    def normalize_action(self, action: torch.Tensor) -> torch.Tensor:
-        return (action - self.action_mean) / self.action_std
+    def action_reference(self, batch: Mapping[str, Any]) -> torch.Tensor | float:
+        """What predicted actions are relative to: the chunk-start ``agent_pos`` ``(B, 1, A)``, or 0."""
+        if not self.config.relative_actions:
+            return 0.0
+        return _as_tensor(_require(batch, "agent_pos")).to(self.device, torch.float32).unsqueeze(1)
 
-    def unnormalize_action(self, action: torch.Tensor) -> torch.Tensor:
-        return action * self.action_std + self.action_mean
+    def normalize_action(self, action: torch.Tensor, reference: torch.Tensor | float = 0.0) -> torch.Tensor:
+        """Actions -> the model's output space (relative to ``reference`` when ``relative_actions``)."""
+        return (action - reference - self.action_mean) / self.action_std
+
+    def unnormalize_action(self, action: torch.Tensor, reference: torch.Tensor | float = 0.0) -> torch.Tensor:
+        """The model's output -> actions (adding back ``reference`` when ``relative_actions``)."""
+        return action * self.action_std + self.action_mean + reference
 
     def normalize_state(self, state: torch.Tensor) -> torch.Tensor:
         return (state - self.state_mean) / self.state_std
@@ -513,7 +523,7 @@ class TinyVLA(nn.Module):
         if target.shape != pred.shape:
             raise ValueError(f"action must be (B, chunk_size, action_dim) = {tuple(pred.shape)}, "
                              f"got {tuple(target.shape)}")
-        l1 = (pred - self.normalize_action(target)).abs()
+        l1 = (pred - self.normalize_action(target, self.action_reference(batch))).abs()
         if "action_is_pad" not in batch:
             return l1.mean()
         valid = (~_as_tensor(batch["action_is_pad"]).to(self.device, torch.bool)).unsqueeze(-1).to(l1.dtype)
@@ -540,7 +550,7 @@ class TinyVLA(nn.Module):
             self.eval()
         try:
             with torch.inference_mode():
-                actions = self.unnormalize_action(self(batch))[0]
+                actions = self.unnormalize_action(self(batch), self.action_reference(batch))[0]
         finally:
             if was_training:
                 self.train()

@@ -71,7 +71,16 @@ class ChunkDataset(torch.utils.data.Dataset):
         if self.object_states is not None:
             objects = np.concatenate(self.object_states)
             out["object_state"] = {"mean": objects.mean(0).tolist(), "std": objects.std(0).tolist()}
+        if all(a.shape[1] == s.shape[1] for a, s in zip(self.actions, self.states)):
+            deltas = np.concatenate([self._chunk_deltas(a, s) for a, s in zip(self.actions, self.states)])
+            out["action_delta"] = {"mean": deltas.mean(0).tolist(), "std": deltas.std(0).tolist()}
         return out
+
+    def _chunk_deltas(self, actions: np.ndarray, states: np.ndarray) -> np.ndarray:
+        """``actions[t + i] - states[t]`` for every frame ``t`` and chunk offset ``i`` inside the episode:
+        what a model with relative actions predicts (its normalisation statistics)."""
+        n = len(actions)
+        return np.concatenate([actions[i:] - states[: n - i] for i in range(min(self.chunk_size, n))])
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         e, t = self.index[i]
