@@ -8,8 +8,10 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from vlapro_bench.datasets import LeRobotV3Dataset
+from vlapro_bench.datasets.collect import collect_demonstrations
 
 COMMAND = [sys.executable, "-m", "vlapro_bench.cli", "collect", "--task", "click_bell", "--size", "32x32"]
 
@@ -41,3 +43,18 @@ def test_collect_resumes_after_sigkill(tmp_path):
     episode = dataset.episode(0)
     assert episode["action"].shape[1] == 14 and len(episode["action"]) > 10
     assert set(np.unique(episode["procedural_state.action_type"])) == {"press"}
+
+
+def test_collect_in_state_mode_with_per_task_counts_and_another_action_space(tmp_path):
+    """No images in state mode; the actions are recorded in the control mode asked for."""
+    out = tmp_path / "state"
+    total = collect_demonstrations(out, ["click_bell", "beat_block_hammer"], {"click_bell": 2, "beat_block_hammer": 1},
+                                   obs_mode="state", control_mode="ee", progress=False)
+    dataset = LeRobotV3Dataset(out)
+    assert total == 3 and sorted(row["task_name"] for row in dataset.episodes) == ["beat_block_hammer",
+                                                                                     "click_bell", "click_bell"]
+    assert not any(k.startswith("observation.images.") for k in dataset.features)
+    episode = dataset.episode(0)
+    assert episode["action"].shape[1] == 16 and episode["observation.environment_state"].shape[1] == 28
+    with pytest.raises(ValueError, match="turn_switch"):
+        collect_demonstrations(tmp_path / "bad", ["click_bell"], {"click_bell": 1, "turn_switch": 1}, progress=False)

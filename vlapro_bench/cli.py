@@ -253,6 +253,8 @@ def collect(
     camera: Annotated[list[str] | None, typer.Option(help="Cameras to record (repeatable); default all.")] = None,
     obs_mode: Annotated[str, typer.Option(
         help="rgb (images of every camera) or state (object poses, no images: for state models).")] = "rgb",
+    control_mode: Annotated[str | None, typer.Option(
+        help="Action space the actions are recorded in; default: the suite's own (RoboTwin qpos, or ee).")] = None,
     instruction_pool: Annotated[str, typer.Option(help="Instruction templates: seen or unseen.")] = "seen",
     suite: SuiteOpt = "robotwin",
     progress: Annotated[bool, typer.Option(help="Show a progress bar with ETA.")] = True,
@@ -271,7 +273,8 @@ def collect(
     try:
         total = collect_demonstrations(out, names, episodes, suite=suite, seed_start=seed_start,
                                        camera_size=_parse_size(size), cameras=camera, obs_mode=obs_mode,
-                                       instruction_pool=instruction_pool, progress=progress)
+                                       control_mode=control_mode, instruction_pool=instruction_pool,
+                                       progress=progress)
     except CollectionError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -38,11 +38,13 @@ def _per_task(tasks: Sequence[str], episodes: int | Mapping[str, int]) -> dict[s
 def collect_demonstrations(out: str | Path, tasks: Sequence[str], episodes: int | Mapping[str, int], *,
                            suite: str = "robotwin", seed_start: int = 0, camera_size: tuple[int, int] = (128, 128),
                            cameras: Sequence[str] | None = None, obs_mode: str = "rgb",
-                           instruction_pool: str = "seen", progress: bool = True) -> int:
+                           control_mode: str | None = None, instruction_pool: str = "seen",
+                           progress: bool = True) -> int:
     """Record ``episodes`` successful expert demonstrations per task (an int, or per task) into ``out``.
 
     ``obs_mode="state"`` records no images (state-mode observations, rendered nothing); ``cameras``
-    records a subset of the cameras. Returns the number of episodes the dataset holds.
+    records a subset of the cameras; ``control_mode`` the action space the actions are recorded
+    in (the suite's default when ``None``). Returns the number of episodes the dataset holds.
     """
     if not tasks:
         raise ValueError("collect needs at least one task")
@@ -50,7 +52,7 @@ def collect_demonstrations(out: str | Path, tasks: Sequence[str], episodes: int 
     writer: DatasetWriter | None = None
     with tqdm(total=sum(wanted.values()), desc="demos", unit="ep", disable=not progress) as bar:
         for name in tasks:
-            env = VLAProEnv(name, suite=suite, obs_mode=obs_mode, camera_size=camera_size,
+            env = VLAProEnv(name, suite=suite, obs_mode=obs_mode, control_mode=control_mode, camera_size=camera_size,
                             cameras=list(cameras) if cameras else None, instruction_pool=instruction_pool)
             try:
                 if writer is None:

@@ -125,7 +125,8 @@ def run_collect(profile: ReproduceProfile, out: Path, tasks: list[str], episodes
     spec = profile.collect
     total = collect_demonstrations(out, tasks, episodes, suite=profile.suite, seed_start=spec.seed_start,
                                    camera_size=tuple(spec.camera_size), cameras=spec.cameras or None,
-                                   obs_mode=spec.obs_mode, instruction_pool="seen", progress=progress)
+                                   obs_mode=spec.obs_mode, control_mode=profile.eval.control_mode,
+                                   instruction_pool="seen", progress=progress)
     return {"tasks": tasks, "episodes": episodes, "dataset_episodes": total}
 
 
@@ -218,7 +219,7 @@ def build_plan(profile: ReproduceProfile, out: Path, workers: int | None = None,
         raise ValueError(f"eval.arms fuse up to {most} memories, but the bank will hold {len(seen)} (one per seen "
                          f"task: {', '.join(seen)}); lower k or add tasks")
     suite = {"suite": profile.suite}
-    collect_spec = _plain(profile.collect)
+    collect_spec = {**_plain(profile.collect), "control_mode": profile.eval.control_mode}  # actions as evaluated
     episodes = profile.collect.episodes_for(seen)
     collect = Stage("collect", {**suite, "tasks": seen, "collect": collect_spec}, [], layout.demos,
                     lambda progress: run_collect(profile, layout.demos, seen, episodes, progress))
