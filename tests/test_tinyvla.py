@@ -25,6 +25,7 @@ from vlapro_bench.policies.tinyvla import (
 )
 from vlapro_bench.policies.tinyvla.modeling import SpatialSoftmax
 from vlapro_bench.policies.tinyvla.policy import BackbonePolicy
+from vlapro_bench.training.features import object_offsets
 
 TINY = dict(
     cameras=("head_camera", "front_camera"),
@@ -356,6 +357,8 @@ def test_camera_configs_keep_their_dict_and_fingerprint_without_object_state():
     assert TinyVLAConfig.from_dict(cfg.to_dict()) == cfg
     state = TinyVLAConfig(**{**TINY, "cameras": (), "object_state_dim": 28})
     assert state.to_dict()["object_state_dim"] == 28 and TinyVLAConfig.from_dict(state.to_dict()) == state
+    # checkpoints written with the first spelling of relative actions still load
+    assert TinyVLAConfig.from_dict({"relative_actions": True}).action_reference == "agent_pos"
 
 
 def test_state_model_acts_in_a_state_mode_env():
@@ -368,7 +371,7 @@ def test_state_model_acts_in_a_state_mode_env():
 
 
 def test_relative_actions_are_predicted_from_the_chunk_start_state():
-    model = tiny_model(relative_actions=True)
+    model = tiny_model(action_reference="agent_pos")
     cfg = model.config
     stats = {"action_delta": {"mean": [0.1] * 14, "std": [0.5] * 14}, "agent_pos": {"mean": [0.0] * 14,
                                                                                    "std": [1.0] * 14}}
@@ -384,8 +387,39 @@ def test_relative_actions_are_predicted_from_the_chunk_start_state():
     # the loss compares the output with (action - agent_pos - mean) / std
     batch["action"] = batch["agent_pos"][:, None, :] + 0.1 + 0.5 * torch.ones(2, cfg.chunk_size, 14)
     assert float(model.compute_loss(batch)) == pytest.approx(1.0, abs=1e-5)
-    assert model.config.to_dict()["relative_actions"] is True and "relative_actions" not in TinyVLAConfig().to_dict()
+    assert model.config.to_dict()["action_reference"] == "agent_pos"
+    assert "action_reference" not in TinyVLAConfig().to_dict()
     with pytest.raises(KeyError, match="action_delta"):
         model.set_normalization({"action": stats["action_delta"], "agent_pos": stats["agent_pos"]})
     with pytest.raises(ValueError, match="state_dim == action_dim"):
-        TinyVLAConfig(relative_actions=True, action_dim=16)
+        TinyVLAConfig(action_reference="agent_pos", action_dim=16)
+    with pytest.raises(ValueError, match="action_reference must be one of"):
+        TinyVLAConfig(action_reference="tcp")
+
+
+def test_end_effector_actions_relative_to_the_hand_and_object_offsets():
+    """ee actions: positions and gripper relative to the measured ee_pose, orientations absolute; the
+    offsets token reads each object's position minus each gripper's."""
+    model = tiny_model(cameras=(), object_state_dim=28, action_dim=16, ee_pose_dim=16, action_reference="ee_position",
+                       object_offsets=True)
+    stats = {"action_delta_ee": {"mean": [0.0] * 16, "std": [1.0] * 16},
+             "agent_pos": {"mean": [0.0] * 14, "std": [1.0] * 14},
+             "object_state": {"mean": [0.0] * 28, "std": [1.0] * 28},
+             "object_offsets": {"mean": [0.0] * 24, "std": [1.0] * 24}}
+    model.set_normalization(stats)
+    with torch.no_grad():
+        model.action_head.weight.zero_()
+        model.action_head.bias.zero_()
+    g = torch.Generator().manual_seed(0)
+    obs = {"agent_pos": torch.randn(14, generator=g), "object_state": torch.randn(28, generator=g),
+           "ee_pose": torch.randn(16, generator=g), "instruction_embedding": torch.randn(384, generator=g)}
+    chunk = model.predict_action_chunk(obs)
+    expected = obs["ee_pose"].numpy() * np.tile([1, 1, 1, 0, 0, 0, 0, 1], 2)
+    np.testing.assert_allclose(chunk[0], expected, atol=1e-6)
+    offsets = object_offsets(obs["object_state"][None], obs["ee_pose"][None])[0]
+    assert offsets.shape == (24,)  # 4 objects x 2 arms x xyz
+    torch.testing.assert_close(offsets[3:6], obs["object_state"][0:3] - obs["ee_pose"][8:11])  # object 0, right arm
+    with pytest.raises(ValueError, match="as wide as ee_pose_dim"):
+        TinyVLAConfig(action_reference="ee_position", action_dim=16)
+    with pytest.raises(ValueError, match="object_offsets needs"):
+        TinyVLAConfig(object_offsets=True)

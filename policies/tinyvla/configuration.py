@@ -13,7 +13,9 @@ from typing import Any
 
 #: Fields left out of :meth:`TinyVLAConfig.to_dict` when 0 or off, so the configs and bank
 #: fingerprints of models that do not use them stay what they were before the fields existed.
-OMITTED_WHEN_OFF = ("object_state_dim", "relative_actions")
+OMITTED_WHEN_OFF = ("object_state_dim", "action_reference", "object_offsets", "ee_pose_dim")
+#: What predicted actions can be relative to (see ``TinyVLAConfig.action_reference``).
+ACTION_REFERENCES = ("", "agent_pos", "ee_position")
 #: The four RoboTwin cameras, in the order the environment lists them.
 DEFAULT_CAMERAS: tuple[str, ...] = ("head_camera", "left_camera", "right_camera", "front_camera")
 
@@ -68,14 +70,21 @@ class TinyVLAConfig:
             cross-attend to the encoder output.
         ffn_dim: hidden width of the transformer MLPs.
         dropout: dropout in attention weights, after attention and in the MLPs (training only).
-        relative_actions: predict each action of a chunk relative to the measured ``agent_pos`` at
-            the chunk's start (``target - agent_pos``), normalised with the statistics of those
-            differences. Absolute joint targets spread over about a radian across a multi-task
-            dataset, so a normalised error the loss barely notices is a centimetre or two at the
-            gripper: a state model trained on absolute targets brought the gripper to 5 cm above
-            the bell and hovered there, on its own training seeds. The differences spread over a
-            tenth of that. Needs ``state_dim == action_dim`` and an absolute action mode (RoboTwin
-            ``qpos``); omitted from :meth:`to_dict` when off, like ``object_state_dim``.
+        action_reference: what the predicted actions are relative to. ``""`` (default): absolute.
+            ``"agent_pos"``: each action of a chunk minus the measured joint vector at the chunk's
+            start (needs ``state_dim == action_dim``: RoboTwin ``qpos``). ``"ee_position"``: for
+            end-effector actions (``[xyz, wxyz, gripper]`` per arm, RoboTwin ``ee``), the target
+            positions and gripper minus the measured ``ee_pose``'s, orientations absolute.
+            Normalised with the statistics of those differences. Absolute joint targets spread over
+            about a radian across a multi-task dataset, so a normalised error the loss barely
+            notices is a centimetre or two at the gripper: a state model trained on absolute
+            targets brought the gripper to 5 cm above the bell and hovered there, on its own
+            training seeds. The differences spread over a tenth of that.
+        object_offsets: with object state, one more token of every tracked object's position
+            minus each gripper's (``ee_pose``): where things are relative to the hands, which is
+            what reaching and placing need, instead of leaving the subtraction to the network.
+        ee_pose_dim: width of the observation's ``ee_pose`` (8 per arm: 16 RoboTwin, 8 RLBench),
+            read by ``object_offsets`` and ``action_reference="ee_position"``; 0 when unused.
         min_std: floor on the dataset standard deviations used for normalisation, so a dimension
             that never moves in the data (a gripper that stays open) does not blow up to inf.
     """
@@ -98,7 +107,9 @@ class TinyVLAConfig:
     n_decoder_layers: int = 2
     ffn_dim: int = 512
     dropout: float = 0.1
-    relative_actions: bool = False
+    action_reference: str = ""
+    object_offsets: bool = False
+    ee_pose_dim: int = 0
     min_std: float = 1e-2
 
     def __post_init__(self) -> None:
@@ -146,9 +157,20 @@ class TinyVLAConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.min_std <= 0:
             raise ValueError(f"min_std must be > 0, got {self.min_std}")
-        if self.relative_actions and self.state_dim != self.action_dim:
-            raise ValueError(f"relative_actions needs state_dim == action_dim (actions relative to agent_pos), got "
-                             f"{self.state_dim} and {self.action_dim}")
+        if self.action_reference not in ACTION_REFERENCES:
+            raise ValueError(f"action_reference must be one of {list(ACTION_REFERENCES)}, "
+                             f"got {self.action_reference!r}")
+        if self.action_reference == "agent_pos" and self.state_dim != self.action_dim:
+            raise ValueError(f"action_reference='agent_pos' needs state_dim == action_dim, got {self.state_dim} and "
+                             f"{self.action_dim}")
+        if self.action_reference == "ee_position" and self.ee_pose_dim != self.action_dim:
+            raise ValueError(f"action_reference='ee_position' needs end-effector actions ([xyz, wxyz, gripper] per "
+                             f"arm) as wide as ee_pose_dim, got action_dim={self.action_dim}, "
+                             f"ee_pose_dim={self.ee_pose_dim}")
+        if self.object_offsets and not (self.object_state_dim and self.ee_pose_dim):
+            raise ValueError("object_offsets needs object_state_dim and ee_pose_dim (the poses to offset)")
+        if self.ee_pose_dim % 8:
+            raise ValueError(f"ee_pose_dim must be 8 per arm, got {self.ee_pose_dim}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples as lists)."""
@@ -166,6 +188,9 @@ class TinyVLAConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TinyVLAConfig:
         """Inverse of :meth:`to_dict`. Unknown keys are an error: a typo must not silently fall back to a default."""
+        data = dict(data)
+        if "relative_actions" in data:  # its first spelling (commit 67d5047): a bool for agent_pos
+            data.setdefault("action_reference", "agent_pos" if data.pop("relative_actions") else "")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

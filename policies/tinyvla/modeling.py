@@ -36,6 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vlapro_bench.training.features import ee_position_reference, object_offsets, offset_width
+
 from .configuration import TinyVLAConfig
 from .text_encoder import InstructionEncoder, shared_instruction_encoder
 
@@ -187,6 +189,10 @@ class SpatialSoftmax(nn.Module):
         return xy.transpose(1, 2).flatten(1)
 
 
+#: The dataset statistics that normalise actions, per ``config.action_reference``.
+ACTION_STATS = {"": "action", "agent_pos": "action_delta", "ee_position": "action_delta_ee"}
+
+
 class ObjectStateNorm(nn.Module):
     """Standardises the env's ``object_state`` with the dataset's statistics (buffers, no weights).
 
@@ -297,6 +303,12 @@ class TinyVLA(nn.Module):
             self.object_norm = ObjectStateNorm(cfg.object_state_dim)
             self.object_proj = nn.Linear(cfg.object_state_dim, cfg.d_model)
             self.object_embed = nn.Parameter(torch.zeros(1, cfg.d_model))
+        self.offset_norm: ObjectStateNorm | None = None
+        if cfg.object_offsets:
+            width = offset_width(cfg.object_state_dim, cfg.ee_pose_dim)
+            self.offset_norm = ObjectStateNorm(width)
+            self.offset_proj = nn.Linear(width, cfg.d_model)
+            self.offset_embed = nn.Parameter(torch.zeros(1, cfg.d_model))
         self.state_proj = nn.Linear(cfg.state_dim, cfg.d_model)
         self.instruction_proj = nn.Linear(cfg.instruction_dim, cfg.d_model)
 
@@ -326,6 +338,8 @@ class TinyVLA(nn.Module):
                 nn.init.trunc_normal_(self.keypoint_embed, std=0.02)
         if self.object_norm is not None:
             nn.init.trunc_normal_(self.object_embed, std=0.02)
+        if self.offset_norm is not None:
+            nn.init.trunc_normal_(self.offset_embed, std=0.02)
 
     # -- helpers --------------------------------------------------------------------------------
     @property
@@ -375,16 +389,17 @@ class TinyVLA(nn.Module):
         Standard deviations are floored at ``config.min_std``.
         """
         state = stats.get("agent_pos", stats.get("state"))
-        action_key = "action_delta" if self.config.relative_actions else "action"
+        action_key = ACTION_STATS[self.config.action_reference]
         if action_key not in stats or state is None:
             raise KeyError(f"stats needs '{action_key}' and 'agent_pos' (or 'state') entries, got {sorted(stats)}")
         entries = [(action_key, stats[action_key], self.action_mean, self.action_std),
                    ("agent_pos", state, self.state_mean, self.state_std)]
-        if self.object_norm is not None:
-            if "object_state" not in stats:
-                raise KeyError(f"this model reads object_state: stats need an 'object_state' entry, "
-                               f"got {sorted(stats)}")
-            entries.append(("object_state", stats["object_state"], self.object_norm.mean, self.object_norm.std))
+        for key, norm in (("object_state", self.object_norm), ("object_offsets", self.offset_norm)):
+            if norm is None:
+                continue
+            if key not in stats:
+                raise KeyError(f"this model reads {key}: stats need an '{key}' entry, got {sorted(stats)}")
+            entries.append((key, stats[key], norm.mean, norm.std))
         for key, entry, mean_buf, std_buf in entries:
             mean = _as_tensor(entry["mean"]).to(torch.float32).reshape(-1)
             std = _as_tensor(entry["std"]).to(torch.float32).reshape(-1)
@@ -399,25 +414,29 @@ class TinyVLA(nn.Module):
 
     def normalization_stats(self) -> dict[str, dict[str, list[float]]]:
         """The statistics as JSON-ready lists (stds already floored), the inverse of :meth:`set_normalization`."""
-        action_key = "action_delta" if self.config.relative_actions else "action"
-        out = {action_key: {"mean": self.action_mean.tolist(), "std": self.action_std.tolist()},
+        out = {ACTION_STATS[self.config.action_reference]: {"mean": self.action_mean.tolist(),
+                                                             "std": self.action_std.tolist()},
                "agent_pos": {"mean": self.state_mean.tolist(), "std": self.state_std.tolist()}}
-        if self.object_norm is not None:
-            out["object_state"] = {"mean": self.object_norm.mean.tolist(), "std": self.object_norm.std.tolist()}
+        for key, norm in (("object_state", self.object_norm), ("object_offsets", self.offset_norm)):
+            if norm is not None:
+                out[key] = {"mean": norm.mean.tolist(), "std": norm.std.tolist()}
         return out
 
     def action_reference(self, batch: Mapping[str, Any]) -> torch.Tensor | float:
-        """What predicted actions are relative to: the chunk-start ``agent_pos`` ``(B, 1, A)``, or 0."""
-        if not self.config.relative_actions:
+        """What predicted actions are relative to (``config.action_reference``), ``(B, 1, A)``, or 0."""
+        kind = self.config.action_reference
+        if not kind:
             return 0.0
-        return _as_tensor(_require(batch, "agent_pos")).to(self.device, torch.float32).unsqueeze(1)
+        source = _as_tensor(_require(batch, "agent_pos" if kind == "agent_pos" else "ee_pose"))
+        source = source.to(self.device, torch.float32)
+        return (source if kind == "agent_pos" else ee_position_reference(source)).unsqueeze(1)
 
     def normalize_action(self, action: torch.Tensor, reference: torch.Tensor | float = 0.0) -> torch.Tensor:
-        """Actions -> the model's output space (relative to ``reference`` when ``relative_actions``)."""
+        """Actions -> the model's output space (relative to ``reference``, see :meth:`action_reference`)."""
         return (action - reference - self.action_mean) / self.action_std
 
     def unnormalize_action(self, action: torch.Tensor, reference: torch.Tensor | float = 0.0) -> torch.Tensor:
-        """The model's output -> actions (adding back ``reference`` when ``relative_actions``)."""
+        """The model's output -> actions (adding back ``reference``, see :meth:`action_reference`)."""
         return action * self.action_std + self.action_mean + reference
 
     def normalize_state(self, state: torch.Tensor) -> torch.Tensor:
@@ -502,6 +521,10 @@ class TinyVLA(nn.Module):
             observed.append(cam_tokens.flatten(1, 2))
         if self.object_norm is not None:
             observed.append((self.object_proj(self._object_state(batch)) + self.object_embed)[:, None])
+        if self.offset_norm is not None:
+            offsets = object_offsets(_as_tensor(_require(batch, "object_state")).to(self.device, torch.float32),
+                                     _as_tensor(_require(batch, "ee_pose")).to(self.device, torch.float32))
+            observed.append((self.offset_proj(self.offset_norm(offsets)) + self.offset_embed)[:, None])
         state = _as_tensor(_require(batch, "agent_pos")).to(self.device, torch.float32)
         b = observed[0].shape[0]
         if state.shape != (b, self.config.state_dim):
@@ -541,6 +564,8 @@ class TinyVLA(nn.Module):
             batch["images"] = {c: _as_tensor(img)[None] for c, img in _require(observation, "images").items()}
         if self.object_norm is not None:
             batch["object_state"] = _as_tensor(_require(observation, "object_state")).reshape(1, -1)
+        if self.config.ee_pose_dim:
+            batch["ee_pose"] = _as_tensor(_require(observation, "ee_pose")).reshape(1, -1)
         if "instruction_embedding" in observation:
             batch["instruction_embedding"] = _as_tensor(observation["instruction_embedding"]).reshape(1, -1)
         else:

@@ -16,17 +16,22 @@ import numpy as np
 import torch
 
 from vlapro_bench.datasets import LeRobotV3Dataset
+from vlapro_bench.training.features import ee_position_reference, object_offsets
 
 IMAGE_PREFIX = "observation.images."
 #: The dataset column of the env's state-mode ``object_state``.
 OBJECT_STATE = "observation.environment_state"
 
 
+def _moments(x: np.ndarray) -> dict[str, list[float]]:
+    return {"mean": x.mean(0).tolist(), "std": x.std(0).tolist()}
+
+
 class ChunkDataset(torch.utils.data.Dataset):
     """Every frame of every episode is a sample; the action chunk is padded past the end."""
 
     def __init__(self, dataset: LeRobotV3Dataset, cameras: Sequence[str], chunk_size: int, embed=None,
-                 object_state: bool = False):
+                 object_state: bool = False, ee_pose: bool = False):
         missing = [c for c in cameras if IMAGE_PREFIX + c not in dataset.features]
         if missing:
             raise ValueError(f"{dataset.root} has no video for cameras {missing}; it records "
@@ -36,6 +41,8 @@ class ChunkDataset(torch.utils.data.Dataset):
                              f"over object state (vlapro-bench collect --obs-mode state)")
         self.cameras = list(cameras)
         self.object_states: list[np.ndarray] | None = [] if object_state else None
+        self.with_ee_pose = ee_pose
+        self.ee_poses: list[np.ndarray] = []
         self.chunk_size = chunk_size
         self.images: dict[str, list[np.ndarray]] = {c: [] for c in self.cameras}
         self.states: list[np.ndarray] = []
@@ -45,6 +52,7 @@ class ChunkDataset(torch.utils.data.Dataset):
             for cam in self.cameras:
                 self.images[cam].append(episode[IMAGE_PREFIX + cam])
             self.states.append(np.asarray(episode["observation.state"], dtype=np.float32))
+            self.ee_poses.append(np.asarray(episode["observation.ee_pose"], dtype=np.float32))
             if self.object_states is not None:
                 self.object_states.append(np.asarray(episode[OBJECT_STATE], dtype=np.float32))
             self.actions.append(np.asarray(episode["action"], dtype=np.float32))
@@ -73,7 +81,14 @@ class ChunkDataset(torch.utils.data.Dataset):
             out["object_state"] = {"mean": objects.mean(0).tolist(), "std": objects.std(0).tolist()}
         if all(a.shape[1] == s.shape[1] for a, s in zip(self.actions, self.states)):
             deltas = np.concatenate([self._chunk_deltas(a, s) for a, s in zip(self.actions, self.states)])
-            out["action_delta"] = {"mean": deltas.mean(0).tolist(), "std": deltas.std(0).tolist()}
+            out["action_delta"] = _moments(deltas)
+        if all(a.shape[1] == e.shape[1] for a, e in zip(self.actions, self.ee_poses)):
+            deltas = np.concatenate([self._chunk_deltas(a, ee_position_reference(e))
+                                     for a, e in zip(self.actions, self.ee_poses)])
+            out["action_delta_ee"] = _moments(deltas)
+        if self.object_states is not None:
+            out["object_offsets"] = _moments(np.concatenate([object_offsets(o, e) for o, e in
+                                                             zip(self.object_states, self.ee_poses)]))
         return out
 
     def _chunk_deltas(self, actions: np.ndarray, states: np.ndarray) -> np.ndarray:
@@ -95,6 +110,8 @@ class ChunkDataset(torch.utils.data.Dataset):
         }
         if self.object_states is not None:
             sample["object_state"] = torch.from_numpy(self.object_states[e][t])
+        if self.with_ee_pose:
+            sample["ee_pose"] = torch.from_numpy(self.ee_poses[e][t])
         text = self.instructions[e]
         if text in self.embeddings:
             sample["instruction_embedding"] = self.embeddings[text]

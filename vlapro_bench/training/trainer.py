@@ -118,7 +118,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     model = build_backbone(config.backbone, resume_state["backbone_config"] if resume_state else config.model)
     data = LeRobotV3Dataset(config.data)
     samples = ChunkDataset(data, model.config.cameras, model.config.chunk_size,
-                           embed=model.instruction_encoder.encode, object_state=reads_object_state(model))
+                           embed=model.instruction_encoder.encode, object_state=reads_object_state(model),
+                           ee_pose=bool(getattr(model.config, "ee_pose_dim", 0)))
     model.set_normalization(samples.statistics())
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
