@@ -144,6 +144,8 @@ def test_every_arm_plays_the_same_seeds(interrupted_then_resumed):
     assert len(keys[0]) == 4  # 2 tasks x 2 episodes
     gate = read_records(out / "results" / "gate", _protocol_hash(out / "results" / "gate"))
     assert sorted({r.task for r in gate}) == ["beat_block_hammer", "click_bell"]  # the seen tasks
+    protocol = json.loads((out / "results" / "gate" / "manifest.json").read_text())["protocol"]
+    assert protocol["instruction_pool"] == "seen" and protocol["name"] == "robotwin-v0-tiny-seen-instructions"
 
 
 def test_report_leads_with_the_gate_then_contrasts_with_power_and_the_paper(interrupted_then_resumed):
@@ -151,6 +153,7 @@ def test_report_leads_with_the_gate_then_contrasts_with_power_and_the_paper(inte
     text = (out / "report" / "reproduce.md").read_text()
     first = next(line for line in text.splitlines()[1:] if line.strip())
     assert first.startswith("**No skill to transfer:**") and "not evidence either way" in first
+    assert "with its training instruction templates" in first
     for expected in ("k2 vs k0", "primary", "random-k1 vs k0", "oracle-k1 vs k0", "ceiling vs k0", "k1 vs random-k1",
                      "k2 vs plain", "MDE pp (80% power)", "RDT", "11.1", "34.1", "+207", "X-VLA",
                      "real world", "65.0", "microphone", "Where the memory arms retrieve",

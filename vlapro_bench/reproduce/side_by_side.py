@@ -58,8 +58,9 @@ class Contrast:
 
 def contrasts(arms: list[str], primary: tuple[str, str]) -> list[Contrast]:
     """The report's contrasts, primary first; each pair once."""
-    out = [Contrast(*primary, "primary: VLA-Pro vs the base LoRA alone (same training budget)")]
     base = primary[1]
+    why = "VLA-Pro vs the base LoRA alone (same training budget)" if base == "k0" else "the profile's choice"
+    out = [Contrast(*primary, f"primary: {why}")]
     memory = [a for a in arms if a.startswith("k") and a != base]
     for arm in memory:
         out.append(Contrast(arm, base, "memory vs base LoRA alone"))
@@ -86,8 +87,11 @@ def gate_verdict(gate: GateSpec, run: RunData) -> tuple[bool, str]:
     rates = task_rates(run).set_index("task")
     avg = rates.loc[AVERAGE]
     per_task = ", ".join(f"{t} {100 * r:.0f}%" for t, r in rates["rate"].items() if t != AVERAGE)
+    pool = run.manifest["protocol"].get("instruction_pool")
+    templates = {"seen": "its training instruction templates", "unseen": "unseen instruction templates"}.get(
+        str(pool), f"{pool} instructions")
     measured = (f"{100 * avg['rate']:.1f}% [{100 * avg['low']:.1f}, {100 * avg['high']:.1f}] over "
-                f"{int(avg['episodes'])} held-out episodes ({per_task})")
+                f"{int(avg['episodes'])} held-out episodes with {templates} ({per_task})")
     if avg["rate"] >= gate.threshold:
         return True, (f"**Seen-task gate passed:** the plain backbone averages {measured} on the tasks it was "
                       f"trained on (gate: at least {100 * gate.threshold:.0f}%), so it has skill to transfer.")
@@ -167,7 +171,7 @@ def retrieval_table(runs: dict[str, RunData], sources: dict[str, tuple[str, ...]
     return pd.DataFrame(rows)
 
 
-def interpretation(chosen: list[Contrast], done: dict[Contrast, Comparison], runs: dict[str, RunData]) -> list[str]:
+def interpretation(chosen: list[Contrast], done: dict[Contrast, Comparison]) -> list[str]:
     """Plain statements of what the contrasts show, the primary one first."""
     lines = []
     for c in chosen:
@@ -243,7 +247,7 @@ def write_side_by_side(arm_folders: dict[str, Path], out: Path, suite: str, titl
     chosen = contrasts(list(runs), primary)
     arms = arms_table(runs)
     contrast_table, done = contrast_rows(runs, chosen)
-    lines = interpretation(chosen, done, runs)
+    lines = interpretation(chosen, done)
     per_task = per_task_table(runs)
     retrieval = retrieval_table(runs, sources or {})
     figure = plot_paired_differences(runs, primary[1], out / "paired_differences.png")

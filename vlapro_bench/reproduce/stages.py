@@ -181,15 +181,25 @@ def arm_policy(arm: str, layout: Layout, execute: int) -> tuple[str, dict[str, A
     return "vla_pro", kwargs, ARM_LABELS["k0"] if k == 0 else ARM_LABELS["k"].format(k=k)
 
 
-def eval_settings(profile: ReproduceProfile, layout: Layout, tasks: list[str], arm: str,
-                  episodes: int | None = None) -> Any:
-    """The evaluator's settings for one arm on ``tasks`` (``episodes`` overrides the profile's)."""
+def eval_protocol(profile: ReproduceProfile, gate: bool = False) -> Any:
+    """The arms' protocol; for the gate, the same rules with the gate's instruction templates."""
     from vlapro_bench.evaluation.protocol import load_protocol  # noqa: PLC0415
+
+    protocol = load_protocol(profile.eval.protocol)
+    if gate and profile.gate is not None and profile.gate.instruction_pool != protocol.instruction_pool:
+        protocol = protocol.with_overrides(name=f"{protocol.name}-{profile.gate.instruction_pool}-instructions",
+                                           instruction_pool=profile.gate.instruction_pool)
+    return protocol
+
+
+def eval_settings(profile: ReproduceProfile, layout: Layout, tasks: list[str], arm: str,
+                  episodes: int | None = None, gate: bool = False) -> Any:
+    """The evaluator's settings for one arm on ``tasks`` (``episodes`` overrides the profile's)."""
     from vlapro_bench.evaluation.runner import EvalSettings  # noqa: PLC0415
 
     spec = profile.eval
     policy, kwargs, label = arm_policy(arm, layout, spec.execute)
-    return EvalSettings(policy=policy, tasks=tuple(tasks), protocol=load_protocol(spec.protocol),
+    return EvalSettings(policy=policy, tasks=tuple(tasks), protocol=eval_protocol(profile, gate),
                         policy_kwargs=kwargs, obs_mode=spec.obs_mode, control_mode=spec.control_mode,
                         camera_size=tuple(spec.camera_size), episodes=episodes or spec.episodes, label=label)
 
@@ -232,8 +242,10 @@ def build_plan(profile: ReproduceProfile, out: Path, workers: int | None = None,
               "obs_mode": profile.eval.obs_mode}
     if profile.gate is not None:
         gate_tasks = _gate_tasks(profile, seen)
-        gate_settings = eval_settings(profile, layout, gate_tasks, "plain", profile.gate.episodes)
-        stages.append(Stage(GATE, {**common, "gate": _plain(profile.gate), "tasks": gate_tasks}, [train], layout.gate,
+        gate_settings = eval_settings(profile, layout, gate_tasks, "plain", profile.gate.episodes, gate=True)
+        gate_common = {**common, "protocol_hash": gate_settings.protocol.protocol_hash()}
+        stages.append(Stage(GATE, {**gate_common, "gate": _plain(profile.gate), "tasks": gate_tasks}, [train],
+                            layout.gate,
                             lambda progress: run_eval(gate_settings, layout.gate, layout.cache, n_workers, progress)))
     memory_settings = memory_config(profile, layout, False, seen)
     memory = Stage("memory", {**suite, "memory": profile.memory}, [collect, train], layout.bank,
