@@ -62,3 +62,52 @@ def test_an_infinite_records_value_with_a_matching_hash_is_refused(board):
     report = check(board / RANDOM, require_records=True)
     assert report.codes == {"records_content"}, report.text()
     assert "too large" in report.text()
+
+
+# -- names a reader cannot tell apart, and text that hides or reorders itself ---------------------------------------
+NAME_CASES = [
+    ("zero-width space", "Ran\u200bdom", "schema"),
+    ("zero-width joiner", "Random\u200d", "schema"),
+    ("right-to-left override", "\u202emodnaR", "schema"),
+    ("byte-order mark", "\ufeffRandom", "schema"),
+    ("private-use character", "Random\ue000", "schema"),
+    ("Cyrillic a", "R\u0430ndom", "duplicate"),
+    ("Cyrillic upper-case A, O, M", "R\u0410ND\u041e\u041c", "duplicate"),
+    ("Greek omicron", "Rand\u03bfm", "duplicate"),
+    ("fullwidth letters", "\uff32\uff41\uff4e\uff44\uff4f\uff4d", "duplicate"),
+    ("mathematical bold letters", "\U0001d411\U0001d41a\U0001d427\U0001d41d\U0001d428\U0001d426", "duplicate"),
+    ("combining grapheme joiner", "Rando\u034fm", "duplicate"),
+    ("no-break space and case", "RANDOM\u00a0", "duplicate"),
+]
+
+
+@pytest.mark.parametrize(("name", "code"), [(n, c) for _, n, c in NAME_CASES], ids=[i for i, _, _ in NAME_CASES])
+def test_a_lookalike_or_invisible_name_is_refused(board, name, code):
+    data = load(board / RANDOM)
+    data["id"] = "random-copy"
+    data["policy"]["name"] = name
+    save(board / "random-copy.json", data)
+    report = check(board / "random-copy.json")
+    assert code in report.codes, report.text()
+    if code == "schema":
+        assert "U+" in report.text() and "remove it" in report.text()
+    else:
+        assert "random.json" in report.text()
+
+
+@pytest.mark.parametrize("field", ["policy.backbone", "policy.training_data", "policy.description", "policy.code"])
+def test_bidirectional_controls_are_refused_in_every_displayed_text(board, field):
+    data = load(board / RANDOM)
+    section, key = field.split(".")
+    data[section][key] = "README.md\u2067x\u2069" if key == "code" else "tiny\u202eAV\u202c net"
+    save(board / RANDOM, data)
+    report = check(board / RANDOM)
+    assert report.codes == {"schema"} and field in report.text(), report.text()
+
+
+def test_a_distinct_name_in_another_script_is_accepted(board):
+    data = load(board / RANDOM)
+    data["id"] = "random-copy"
+    data["policy"]["name"] = "Случайная политика"  # Cyrillic that does not spell a Latin name
+    save(board / "random-copy.json", data)
+    assert "duplicate" not in check(board / "random-copy.json").codes

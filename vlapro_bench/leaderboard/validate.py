@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from vlapro_bench.evaluation.protocol import Protocol, ProtocolError, available_protocols, load_protocol
 from vlapro_bench.evaluation.records import EpisodeRecord
+from vlapro_bench.leaderboard.names import name_key
 from vlapro_bench.leaderboard.records import RecordsFileError, parse_records, records_sha256
 from vlapro_bench.leaderboard.results import average_problems, counts_by_task, expected_seeds, task_problems
 from vlapro_bench.leaderboard.safe_io import (
@@ -94,10 +95,6 @@ def resolve_protocol(name: str, override: Protocol | None) -> Protocol:
         raise ProtocolError(f"unknown protocol {name!r}; packaged protocols: {', '.join(available_protocols())}. "
                             f"A maintainer can pass another with --protocol FILE.")
     return load_protocol(name)
-
-
-def normalized_name(name: str) -> str:
-    return " ".join(name.casefold().split())
 
 
 def load_entry(path: Path) -> tuple[LeaderboardEntry | None, list[Problem]]:
@@ -242,7 +239,7 @@ def _seed_span(seeds: list[int]) -> str:
 
 def _duplicate_problems(entry: LeaderboardEntry, folder: Path, own_path: Path | None) -> list[Problem]:
     problems = []
-    mine = normalized_name(entry.policy.name)
+    mine = name_key(entry.policy.name)
     for other in sorted(folder.glob("*.json")):
         if own_path is not None and other.resolve() == own_path.resolve():
             continue
@@ -252,10 +249,11 @@ def _duplicate_problems(entry: LeaderboardEntry, folder: Path, own_path: Path | 
             continue  # reported when that file is validated
         policy = data.get("policy")
         name = policy.get("name") if isinstance(policy, dict) else None
-        if isinstance(name, str) and normalized_name(name) == mine:
+        if isinstance(name, str) and name_key(name) == mine:
             problems.append(Problem("duplicate", f"policy.name: {entry.policy.name!r} is already used by "
-                                                 f"{other.name}; names are unique within a leaderboard (pick "
-                                                 f"another name, or replace that entry)"))
+                                                 f"{other.name} (names are compared after Unicode normalisation, "
+                                                 f"case and lookalike letters folded); pick another name, or "
+                                                 f"replace that entry"))
         elif data.get("id") == entry.id:
             problems.append(Problem("duplicate", f"id: {entry.id!r} is already used by {other.name}"))
     return problems
