@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from test_leaderboard_submit import TASKS, finished_runs, make_board, small_protocol
+from typer.testing import CliRunner
 
 from vlapro_bench.evaluation.records import EpisodeRecord
+from vlapro_bench.leaderboard.cli import leaderboard_app
 from vlapro_bench.leaderboard.records import records_sha256
 from vlapro_bench.leaderboard.safe_io import UnsafeFileError, parse_json_text
-from vlapro_bench.leaderboard.validate import validate_entry
+from vlapro_bench.leaderboard.validate import validate_entry, validate_path
 
 RANDOM = "random.json"
 EXPERT = "scripted-expert.json"
@@ -111,3 +113,31 @@ def test_a_distinct_name_in_another_script_is_accepted(board):
     data["policy"]["name"] = "Случайная политика"  # Cyrillic that does not spell a Latin name
     save(board / "random-copy.json", data)
     assert "duplicate" not in check(board / "random-copy.json").codes
+
+
+# -- the leaderboards root as the argument of validate ---------------------------------------------------------------
+SHIPPED = Path(__file__).resolve().parents[1] / "leaderboards"
+
+
+def test_validating_the_leaderboards_root_validates_every_board(board):
+    root = board.parent
+    rlbench = root / "rlbench-unseen"
+    rlbench.mkdir()
+    (rlbench / "stray.txt").write_text("not an entry")
+    (root / "README.md").write_text("# leaderboards\n")
+    (root / "notes").mkdir()
+    reports = validate_path(root, protocol=small_protocol(), tasks=TASKS)
+    by_name = {r.path.name: r for r in reports}
+    assert by_name[RANDOM].ok and by_name[EXPERT].ok, [r.text() for r in reports]
+    assert by_name["stray.txt"].codes == {"file_type"}  # the rlbench board was validated too
+    assert by_name["notes"].codes == {"folder"} and "not a leaderboard folder" in by_name["notes"].text()
+    assert "README.md" not in by_name
+    assert not any("only JSON entries" in r.text() for r in reports if r.path.parent == root)
+
+
+def test_cli_validate_takes_the_shipped_leaderboards_root():
+    runner = CliRunner()
+    result = runner.invoke(leaderboard_app, ["validate", str(SHIPPED), "--require-records"])
+    assert result.exit_code == 0, result.output
+    shipped = sorted(SHIPPED.glob("*-*/*.json"))
+    assert f"{len(shipped)} valid, 0 invalid" in result.output

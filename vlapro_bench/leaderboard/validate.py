@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 from pydantic import ValidationError
 
@@ -43,8 +44,12 @@ from vlapro_bench.splits import SplitError, load_split
 RENDERED_FILE = "README.md"
 RECORDS_SUFFIX = ".jsonl"
 EARLIEST_DATE = dt.date(2024, 1, 1)
+#: The leaderboard folders a leaderboards root may hold: one per suite and split (``LeaderboardEntry.board``).
+BOARD_NAMES = frozenset(f"{suite}-{split}" for suite in get_args(LeaderboardEntry.model_fields["suite"].annotation)
+                        for split in get_args(LeaderboardEntry.model_fields["split"].annotation))
 
-__all__ = ["MAX_ENTRY_BYTES", "Problem", "ValidationReport", "check_entry", "validate_entry", "validate_folder"]
+__all__ = ["MAX_ENTRY_BYTES", "Problem", "ValidationReport", "board_folders", "check_entry", "validate_entry",
+           "validate_folder", "validate_path"]
 
 
 @dataclass(frozen=True)
@@ -356,4 +361,33 @@ def validate_folder(folder: str | Path, *, protocol: Protocol | None = None, tas
                else "only JSON entries, their .jsonl records and the rendered README.md belong here, as regular "
                     "files (no symlinks, folders or hidden files)")
         reports.append(ValidationReport(path, None, [Problem("file_type", f"{path.name}: {why}")]))
+    return reports
+
+
+def board_folders(root: str | Path) -> list[Path]:
+    """The leaderboard folders (``<suite>-<split>``) directly under the leaderboards ``root``."""
+    root = Path(root)
+    return sorted(p for p in root.iterdir() if p.name in BOARD_NAMES and p.is_dir() and not p.is_symlink())
+
+
+def is_leaderboards_root(path: str | Path) -> bool:
+    """A folder that holds leaderboard folders rather than entries (``leaderboards/`` itself)."""
+    path = Path(path)
+    return path.is_dir() and path.name not in BOARD_NAMES and bool(board_folders(path))
+
+
+def validate_path(path: str | Path, *, protocol: Protocol | None = None, tasks: Sequence[str] | None = None,
+                  require_records: bool = False) -> list[ValidationReport]:
+    """An entry file, a leaderboard folder, or the leaderboards root: every board under it, plus
+    a report for each other visible folder there (it is not a leaderboard, so nothing in it counts)."""
+    path = Path(path)
+    options = {"protocol": protocol, "tasks": tasks, "require_records": require_records}
+    if not is_leaderboards_root(path):
+        return validate_folder(path, **options) if path.is_dir() else [validate_entry(path, **options)]
+    reports = [report for board in board_folders(path) for report in validate_folder(board, **options)]
+    for other in sorted(path.iterdir()):
+        if other.is_dir() and other.name not in BOARD_NAMES and not other.name.startswith("."):
+            reports.append(ValidationReport(other, None, [Problem("folder", f"{other.name}/ is not a leaderboard "
+                                                                            f"folder; they are named "
+                                                                            f"{', '.join(sorted(BOARD_NAMES))}")]))
     return reports
