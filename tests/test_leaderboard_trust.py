@@ -8,17 +8,21 @@ verify refuses it, or that the verification sample finds it.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from test_leaderboard_submit import TASKS, finished_runs, make_board, small_protocol
 from typer.testing import CliRunner
 
+from vlapro_bench.evaluation.policy_spec import PolicyMismatchError, resolve_policy_spec
 from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.leaderboard.cli import leaderboard_app
 from vlapro_bench.leaderboard.records import records_sha256
 from vlapro_bench.leaderboard.safe_io import UnsafeFileError, parse_json_text
 from vlapro_bench.leaderboard.validate import validate_entry, validate_path
+from vlapro_bench.leaderboard.verify import VerifyError, verify_entry
+from vlapro_bench.make import make_env
 
 RANDOM = "random.json"
 EXPERT = "scripted-expert.json"
@@ -141,3 +145,59 @@ def test_cli_validate_takes_the_shipped_leaderboards_root():
     assert result.exit_code == 0, result.output
     shipped = sorted(SHIPPED.glob("*-*/*.json"))
     assert f"{len(shipped)} valid, 0 invalid" in result.output
+
+
+# -- names that could load a folder or import code -------------------------------------------------------------------
+@pytest.fixture
+def probe(tmp_path, monkeypatch) -> tuple[str, Path]:
+    """A harmless importable module that leaves a marker file when imported: ``(module name, marker)``."""
+    folder = tmp_path / "probe"
+    folder.mkdir()
+    marker = tmp_path / "imported.txt"
+    name = "lb_trust_probe"
+    (folder / f"{name}.py").write_text(f"from pathlib import Path\nPath({str(marker)!r}).write_text('imported')\n"
+                                       "from vlapro_bench.policies.random_policy import make_random_policy as make\n")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return name, marker
+
+
+def _checkpoint_folder(path: Path, backbone: str, env) -> Path:
+    """A checkpoint folder whose shapes fit ``env`` (so nothing refuses it before the backbone name is read)."""
+    path.mkdir(parents=True)
+    config = {"action_dim": int(env.action_space.shape[0]),
+              "state_dim": int(env.observation_space["agent_pos"].shape[0]), "cameras": []}
+    (path / "state.json").write_text(json.dumps({"step": 1, "backbone": backbone, "backbone_config": config}))
+    return path
+
+
+def test_a_checkpoint_naming_module_factory_as_its_backbone_is_refused(tmp_path, probe):
+    name, marker = probe
+    env = make_env(list(TASKS), "robotwin", obs_mode="state")
+    try:
+        folder = _checkpoint_folder(tmp_path / "ckpt", f"{name}:make", env)
+        with pytest.raises(PolicyMismatchError, match="not a registered backbone"):
+            resolve_policy_spec(str(folder), env)  # what `eval --policy FOLDER` does
+    finally:
+        env.close()
+    assert not marker.exists() and name not in sys.modules
+
+
+def test_a_registry_name_that_matches_a_local_folder_is_never_loaded(board, tmp_path, probe, monkeypatch):
+    name, marker = probe
+    workdir = tmp_path / "maintainer"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    env = make_env(list(TASKS), "robotwin", obs_mode="state")
+    try:
+        _checkpoint_folder(workdir / "ckpt", f"{name}:make", env)
+    finally:
+        env.close()
+    data = load(board / RANDOM)
+    data["load"]["name"] = "ckpt"
+    save(board / RANDOM, data)
+    report = check(board / RANDOM)
+    assert report.codes == {"load"} and "not a registered policy" in report.text(), report.text()
+    with pytest.raises(VerifyError, match="not a registered policy"):
+        verify_entry(board / RANDOM, protocol=small_protocol(), tasks=TASKS)
+    assert not marker.exists() and name not in sys.modules

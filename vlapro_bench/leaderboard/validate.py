@@ -38,6 +38,7 @@ from vlapro_bench.leaderboard.safe_io import (
     relative_path_problem,
 )
 from vlapro_bench.leaderboard.schema import LeaderboardEntry, parse_entry
+from vlapro_bench.policy import is_registered, policy_names
 from vlapro_bench.splits import SplitError, load_split
 
 #: Files a leaderboard folder may hold besides entries: the rendered table and the records.
@@ -141,6 +142,10 @@ def _path_problems(entry: LeaderboardEntry, folder: Path) -> list[Problem]:
 
 def _load_problems(entry: LeaderboardEntry) -> list[Problem]:
     name, kind = entry.load.name, entry.load.kind
+    if kind == "registry" and ":" not in name and not is_registered(name):
+        return [Problem("load", f"load.name: {name!r} is not a registered policy ({', '.join(policy_names())}); "
+                                f"a registry name is only ever looked up in the registry (a folder of that name is "
+                                f"never loaded in its place). Use kind 'folder' with a fingerprint for weights")]
     if kind == "module" and name.count(":") != 1:
         return [Problem("schema", f"load.name: a module policy is 'package.module:factory', got {name!r}")]
     if kind != "module" and ":" in name:

@@ -27,6 +27,7 @@ from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.evaluation.worker import EpisodeWorker, WorkerConfig
 from vlapro_bench.leaderboard.schema import LeaderboardEntry
 from vlapro_bench.leaderboard.validate import resolve_protocol, validate_entry
+from vlapro_bench.policy import is_registered
 from vlapro_bench.registry import get_task_class
 
 #: Compared between the record and the re-run (wall time and policy extras may differ).
@@ -117,6 +118,8 @@ def _policy_spec(entry: LeaderboardEntry, policy: str | None, kwargs: dict[str, 
     if policy is not None:
         return policy, merged
     if entry.load.kind == "registry":
+        if not is_registered(entry.load.name):  # validation refuses it; a folder of that name is never loaded
+            raise VerifyError(f"{entry.id}: load.name {entry.load.name!r} is not a registered policy")
         return entry.load.name, merged
     if entry.load.kind == "module":
         raise VerifyError(f"{entry.id} names code to import ({entry.load.name}); verify does not import what an "
