@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from vlapro_bench.evaluation.policy_spec import PolicyMismatchError, resolve_policy_spec
 from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.leaderboard.cli import leaderboard_app
-from vlapro_bench.leaderboard.records import records_sha256
+from vlapro_bench.leaderboard.records import canonical_bytes, parse_records, records_sha256
 from vlapro_bench.leaderboard.safe_io import UnsafeFileError, parse_json_text
 from vlapro_bench.leaderboard.validate import validate_entry, validate_path
 from vlapro_bench.leaderboard.verify import VerifyError, verify_entry
@@ -201,3 +201,53 @@ def test_a_registry_name_that_matches_a_local_folder_is_never_loaded(board, tmp_
     with pytest.raises(VerifyError, match="not a registered policy"):
         verify_entry(board / RANDOM, protocol=small_protocol(), tasks=TASKS)
     assert not marker.exists() and name not in sys.modules
+
+
+# -- the privileged flag, checked against the policy ------------------------------------------------------------------
+def _unprivileged(data: dict) -> None:
+    data["policy"].update(name="My learned policy", backbone="transformer", privileged=False)
+
+
+PRIVILEGED_CASES = [
+    ("the expert by name", {"kind": "registry", "name": "expert", "kwargs": {}}),
+    ("the expert in chunks", {"kind": "registry", "name": "expert", "kwargs": {"chunk": 4}}),
+    ("vla_pro with the oracle state", {"kind": "registry", "name": "vla_pro",
+                                       "kwargs": {"backbone": None, "bank": None, "state": "oracle"}}),
+    ("vla_pro with the task retrieval", {"kind": "registry", "name": "vla_pro",
+                                         "kwargs": {"backbone": None, "bank": None, "retrieval": "task"}}),
+]
+
+
+@pytest.mark.parametrize("load_spec", [c for _, c in PRIVILEGED_CASES], ids=[i for i, _ in PRIVILEGED_CASES])
+def test_validate_refuses_a_privileged_policy_listed_as_unprivileged(board, load_spec):
+    data = load(board / EXPERT)
+    _unprivileged(data)
+    data["load"] = {**load_spec, "fingerprint": None}
+    save(board / EXPERT, data)
+    report = check(board / EXPERT)
+    assert "privileged" in report.codes, report.text()
+    assert [p for p in report.problems if p.code == "privileged"][0].message.count("\n") == 0
+
+
+def test_verify_refuses_a_rebuilt_policy_that_is_privileged(board):
+    """The expert named as code the verifier chooses to import: only the rebuilt policy tells."""
+    data = load(board / EXPERT)
+    _unprivileged(data)
+    data["load"] = {"kind": "module", "name": "vlapro_bench.policies.expert:make_expert_policy", "kwargs": {},
+                    "fingerprint": None}
+    save(board / EXPERT, data)
+    assert check(board / EXPERT, require_records=True).ok  # nothing static gives it away
+    with pytest.raises(VerifyError, match="privileged") as caught:
+        verify_entry(board / EXPERT, protocol=small_protocol(), tasks=TASKS, policy=data["load"]["name"])
+    assert "\n" not in str(caught.value)
+
+
+def test_validate_refuses_records_of_a_policy_that_reported_privileged(board):
+    records_path = board / "random.episodes.jsonl"
+    records = parse_records(records_path.read_bytes(), "r")
+    records = [r.model_copy(update={"extras": {"privileged": True}}) for r in records]
+    records_path.write_bytes(canonical_bytes(records))
+    data = load(board / RANDOM)
+    data["records"]["sha256"] = records_sha256(records)
+    save(board / RANDOM, data)
+    assert check(board / RANDOM).codes == {"privileged"}

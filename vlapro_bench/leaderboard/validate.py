@@ -6,7 +6,10 @@ every path-like field (no traversal, no absolute paths, no symlink escapes), the
 packaged protocol, or one the maintainer passes, whose hash equals the entry's), completeness
 (every task of the split, the protocol's episode count per task), the numbers (rates and
 intervals recomputed), the records file when present (canonical hash, counts, and that its
-seeds are the protocol's seeds), and unique names within the folder.
+seeds are the protocol's seeds), unique names within the folder (after Unicode normalisation,
+lookalikes folded), a registry policy that is registered, and a ``privileged: false`` that the
+registered policy's declared traits (:class:`~vlapro_bench.policy.PolicyTraits`) or the records
+do not contradict.
 
 Validation never imports the policy, never opens anything outside the leaderboard folder except
 files the maintainer names on the command line, and reports every problem it finds at once.
@@ -38,7 +41,7 @@ from vlapro_bench.leaderboard.safe_io import (
     relative_path_problem,
 )
 from vlapro_bench.leaderboard.schema import LeaderboardEntry, parse_entry
-from vlapro_bench.policy import is_registered, policy_names
+from vlapro_bench.policy import is_registered, policy_names, policy_traits
 from vlapro_bench.splits import SplitError, load_split
 
 #: Files a leaderboard folder may hold besides entries: the rendered table and the records.
@@ -156,6 +159,17 @@ def _load_problems(entry: LeaderboardEntry) -> list[Problem]:
     return []
 
 
+def _privileged_problems(entry: LeaderboardEntry) -> list[Problem]:
+    """A registered policy that declares it reads simulator state cannot be listed as one that does not."""
+    if entry.policy.privileged or entry.load.kind != "registry" or not is_registered(entry.load.name):
+        return []
+    if policy_traits(entry.load.name).reads_simulator(entry.load.kwargs):
+        return [Problem("privileged", f"policy.privileged: false, but {entry.load.name!r} with these arguments reads "
+                                      f"simulator state; set privileged to true (the entry is then listed as an "
+                                      f"unranked reference)")]
+    return []
+
+
 def _protocol_problems(entry: LeaderboardEntry, protocol: Protocol) -> list[Problem]:
     problems = []
     if protocol.name != entry.protocol.name:
@@ -217,6 +231,9 @@ def _records_problems(entry: LeaderboardEntry, records_data: bytes, name: str,
     except RecordsFileError as exc:
         return [Problem("records_content", str(exc))], None
     problems = []
+    if not entry.policy.privileged and any(r.extras.get("privileged") is True for r in records):
+        problems.append(Problem("privileged", f"policy.privileged: false, but {name} records episodes of a policy "
+                                              f"that reported privileged: true; set privileged to true"))
     digest = records_sha256(records)
     if digest != entry.records.sha256:
         problems.append(Problem("records_hash", f"records.sha256: the entry says {entry.records.sha256[:12]}..., "
@@ -285,6 +302,7 @@ def check_entry(entry: LeaderboardEntry, folder: Path, *, own_path: Path | None 
         add([Problem("entry_id", f"id: {entry.id!r} but the file is {own_path.name}; name it {entry.id}.json")])
     add(_path_problems(entry, folder))
     add(_load_problems(entry))
+    add(_privileged_problems(entry))
     add(_date_problems(entry, today or dt.date.today()))
     if "vlapro-bench" not in entry.provenance.packages:
         add([Problem("schema", "provenance.packages: the vlapro-bench version is missing")])

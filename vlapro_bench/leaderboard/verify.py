@@ -5,7 +5,8 @@ The numbers of an entry can be consistent and still be made up. A policy that ca
 the recorded (task, seed) episodes through the evaluator's own episode function
 (:meth:`~vlapro_bench.evaluation.worker.EpisodeWorker.play`), with the same protocol, step
 limits, environment settings and policy seeds, and every outcome (success, steps, instruction,
-the env's episode seed) must match the record. For the expert filter, the seeds an entry
+the env's episode seed) must match the record. The rebuilt policy must not be privileged (read
+simulator state) if the entry says it is not. For the expert filter, the seeds an entry
 excluded are re-checked: the scripted expert must really fail them.
 
 Unlike validation, verification runs code: the policy. It never imports a ``module:factory``
@@ -170,6 +171,9 @@ def verify_entry(path: str | Path, episodes: int = 5, *, policy: str | None = No
         worker = _worker(entry, resolved, sorted(entry.tasks), spec, kwargs, scratch)
         try:
             card = worker.policy_card()
+            if card.get("privileged") and not entry.policy.privileged:
+                raise VerifyError(f"{entry.id}: the rebuilt policy reads simulator state (privileged), but the entry "
+                                  f"says privileged: false; set it to true (the entry is then an unranked reference)")
             if entry.load.fingerprint is not None and card.get("fingerprint") != entry.load.fingerprint:
                 raise VerifyError(f"the policy's weights hash to {card.get('fingerprint')}, the entry was evaluated "
                                   f"with {entry.load.fingerprint}: not the same policy")
