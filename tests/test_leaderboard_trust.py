@@ -8,20 +8,25 @@ verify refuses it, or that the verification sample finds it.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
-from test_leaderboard_submit import TASKS, finished_runs, make_board, small_protocol
+from test_leaderboard_submit import TASKS, finished_runs, make_board, small_protocol, write_card
 from typer.testing import CliRunner
 
 from vlapro_bench.evaluation.policy_spec import PolicyMismatchError, resolve_policy_spec
 from vlapro_bench.evaluation.records import EpisodeRecord
+from vlapro_bench.evaluation.runner import EvalSettings, evaluate
 from vlapro_bench.leaderboard.cli import leaderboard_app
 from vlapro_bench.leaderboard.records import canonical_bytes, parse_records, records_sha256
 from vlapro_bench.leaderboard.safe_io import UnsafeFileError, parse_json_text
+from vlapro_bench.leaderboard.submit import submit
 from vlapro_bench.leaderboard.validate import validate_entry, validate_path
 from vlapro_bench.leaderboard.verify import VerifyError, verify_entry
+from vlapro_bench.leaderboard.weights import weights_fingerprint
 from vlapro_bench.make import make_env
 
 RANDOM = "random.json"
@@ -251,3 +256,101 @@ def test_validate_refuses_records_of_a_policy_that_reported_privileged(board):
     data["records"]["sha256"] = records_sha256(records)
     save(board / RANDOM, data)
     assert check(board / RANDOM).codes == {"privileged"}
+
+
+# -- weights arguments: confined to the entry's folder and fingerprinted ---------------------------------------------
+WEIGHTS_CASES = [
+    ("a bare file name", {"name": "replay", "kwargs": {"actions": "secret.npy"}}, "weights"),
+    ("a bare folder name", {"name": "tinyvla", "kwargs": {"checkpoint": "ckpt"}}, "weights"),
+    ("the old shipped VLA-Pro form", {"name": "vla_pro", "kwargs": {
+        "backbone": "reproduce-robotwin-small-backbone", "bank": "reproduce-robotwin-small-bank"}}, "weights"),
+    ("a published file without a fingerprint", {"name": "replay", "kwargs": {"actions": "published.npy"}},
+     "weights"),
+    ("a number for a file", {"name": "replay", "kwargs": {"actions": 3}}, "weights"),
+    ("a traversal", {"name": "replay", "kwargs": {"actions": "../secret.npy"}, "fingerprint": "0" * 64}, "path"),
+    ("an absolute path", {"name": "vla_pro", "kwargs": {"backbone": "/runs/tiny", "bank": None},
+                          "fingerprint": "0" * 64}, "path"),
+]
+
+
+@pytest.mark.parametrize(("load_spec", "code"), [(spec, code) for _, spec, code in WEIGHTS_CASES],
+                         ids=[i for i, _, _ in WEIGHTS_CASES])
+def test_weights_arguments_must_be_published_in_the_folder_with_a_fingerprint(board, load_spec, code):
+    (board / "published.npy").write_bytes(b"weights")  # a stray file is fine for this check
+    data = load(board / RANDOM)
+    data["load"] = {"kind": "registry", "fingerprint": None, **load_spec}
+    save(board / RANDOM, data)
+    report = validate_entry(board / RANDOM, protocol=small_protocol(), tasks=TASKS)
+    assert code in report.codes, report.text()
+    assert any(p.message.startswith("load.") for p in report.problems if p.code == code)
+
+
+@pytest.mark.parametrize("kwargs", [{"backbone": None, "bank": None, "k": 2},
+                                    {"backbone": "https://example.org/tiny.tar", "bank": None}])
+def test_unpublished_or_downloadable_weights_validate(board, kwargs):
+    data = load(board / RANDOM)
+    fingerprint = "0" * 64 if any(isinstance(v, str) for v in kwargs.values()) else None
+    data["load"] = {"kind": "registry", "name": "vla_pro", "kwargs": kwargs, "fingerprint": fingerprint}
+    save(board / RANDOM, data)
+    assert check(board / RANDOM).ok, check(board / RANDOM).text()
+
+
+@pytest.fixture
+def replay_run(tmp_path_factory) -> tuple[Path, Path]:
+    """An evaluation of the replay policy (a weights-bearing registry policy that needs no torch):
+    ``(run folder, the actions file it loaded)``."""
+    base = tmp_path_factory.getbasetemp()
+    finished_runs(base)  # the expert filter's cache
+    root = base / "replay-run"
+    actions, run = root / "actions.npy", root / "run"
+    if not (root / "done").exists():
+        root.mkdir(exist_ok=True)
+        env = make_env(list(TASKS), "robotwin", obs_mode="state")
+        env.action_space.seed(0)
+        np.save(actions, np.stack([env.action_space.sample() for _ in range(40)]).astype(np.float32))
+        env.close()
+        settings = EvalSettings(policy="replay", policy_kwargs={"actions": str(actions)}, tasks=TASKS,
+                                protocol=small_protocol(), obs_mode="state")
+        evaluate(settings, run, cache_dir=base / "leaderboard-runs" / "cache", progress=False)
+        (root / "done").touch()
+    return run, actions
+
+
+def test_verify_reads_weights_from_the_entry_folder_and_checks_their_fingerprint(tmp_path, replay_run, monkeypatch):
+    run, actions = replay_run
+    root = tmp_path / "lb"
+    folder = root / "robotwin-unseen"
+    folder.mkdir(parents=True)
+    shutil.copy(actions, folder / "actions.npy")
+    done = submit(run, write_card(tmp_path, "random", name="Replay"), root, protocol=small_protocol(), tasks=TASKS,
+                  policy_args={"actions": "actions.npy"})
+    assert done.entry.load.kwargs["actions"] == "actions.npy"
+    assert done.entry.load.fingerprint == weights_fingerprint({"actions": actions})
+
+    workdir = tmp_path / "maintainer"
+    workdir.mkdir()
+    np.save(workdir / "actions.npy", np.zeros((5, 3), dtype=np.float32))  # what the old verify read instead
+    monkeypatch.chdir(workdir)
+    result = verify_entry(done.entry_path, protocol=small_protocol(), tasks=TASKS)
+    assert result.ok, result.text()
+
+    np.save(folder / "actions.npy", np.zeros((40, 14), dtype=np.float32))  # other weights under the same name
+    with pytest.raises(VerifyError, match="not the same policy"):
+        verify_entry(done.entry_path, protocol=small_protocol(), tasks=TASKS)
+
+    data = load(done.entry_path)
+    data["load"].update(kwargs={"actions": None}, fingerprint=None)
+    save(done.entry_path, data)
+    with pytest.raises(VerifyError, match="does not publish"):
+        verify_entry(done.entry_path, protocol=small_protocol(), tasks=TASKS)
+
+
+def test_verify_never_reads_an_entry_argument_from_the_working_directory(board, tmp_path, monkeypatch):
+    data = load(board / RANDOM)
+    data["load"] = {"kind": "module", "name": "vlapro_bench.policies.random_policy:make_random_policy",
+                    "kwargs": {"seed": 0, "note": "secret.npy"}, "fingerprint": None}
+    save(board / RANDOM, data)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "secret.npy").write_bytes(b"maintainer's file")
+    with pytest.raises(VerifyError, match="working directory"):
+        verify_entry(board / RANDOM, protocol=small_protocol(), tasks=TASKS, policy=data["load"]["name"])

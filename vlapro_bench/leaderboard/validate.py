@@ -41,6 +41,7 @@ from vlapro_bench.leaderboard.safe_io import (
     relative_path_problem,
 )
 from vlapro_bench.leaderboard.schema import LeaderboardEntry, parse_entry
+from vlapro_bench.leaderboard.weights import weights_args, weights_problems
 from vlapro_bench.policy import is_registered, policy_names, policy_traits
 from vlapro_bench.splits import SplitError, load_split
 
@@ -132,12 +133,14 @@ def _path_problems(entry: LeaderboardEntry, folder: Path) -> list[Problem]:
                                              ("records.file", relative_path_problem(entry.records.file, folder))]
     if entry.policy.weights is not None:
         checks.append(("policy.weights", link_problem(entry.policy.weights, folder)))
+    weights = weights_args(entry.load)
     for key, value in entry.load.kwargs.items():
-        if isinstance(value, str) and looks_like_path(value):
+        if key not in weights and isinstance(value, str) and looks_like_path(value):
             checks.append((f"load.kwargs.{key}", link_problem(value, folder)))
     if looks_like_path(entry.load.name):
         checks.append(("load.name", relative_path_problem(entry.load.name, folder)))
     problems = [Problem("path", f"{where}: {why}") for where, why in checks if why]
+    problems += [Problem(code, f"{where}: {why}") for code, where, why in weights_problems(entry.load, folder)]
     if not entry.records.file.endswith(RECORDS_SUFFIX):
         problems.append(Problem("file_type", f"records.file: {entry.records.file!r} must be a {RECORDS_SUFFIX} file"))
     return problems

@@ -10,11 +10,15 @@ simulator state) if the entry says it is not. For the expert filter, the seeds a
 excluded are re-checked: the scripted expert must really fail them.
 
 Unlike validation, verification runs code: the policy. It never imports a ``module:factory``
-or loads a folder because an entry says so; the verifier names those with ``policy=``.
+or loads a folder because an entry says so; the verifier names those with ``policy=``. The
+weights a registry policy loads are read from the entry's folder and must hash to the entry's
+fingerprint (:mod:`vlapro_bench.leaderboard.weights`); no other argument of an entry may name a
+file of the working directory.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,8 +30,10 @@ import numpy as np
 from vlapro_bench.evaluation.protocol import Protocol
 from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.evaluation.worker import EpisodeWorker, WorkerConfig
+from vlapro_bench.leaderboard.safe_io import is_url
 from vlapro_bench.leaderboard.schema import LeaderboardEntry
 from vlapro_bench.leaderboard.validate import resolve_protocol, validate_entry
+from vlapro_bench.leaderboard.weights import WeightsError, published, resolve_weights, weights_args
 from vlapro_bench.policy import is_registered
 from vlapro_bench.registry import get_task_class
 
@@ -114,8 +120,28 @@ def select_episodes(records: Sequence[EpisodeRecord], k: int, seed: int = 0) -> 
     return chosen
 
 
-def _policy_spec(entry: LeaderboardEntry, policy: str | None, kwargs: dict[str, Any] | None) -> tuple[str, dict]:
-    merged = {**entry.load.kwargs, **(kwargs or {})}
+def _refuse_working_directory_files(entry: LeaderboardEntry, overrides: dict[str, Any]) -> None:
+    """An entry's text arguments that are not declared weights must not name files of the working
+    directory: a policy would read them from there (``ckpt``, ``secret.npy``), not from the entry."""
+    weights = weights_args(entry.load)
+    for key, value in sorted(entry.load.kwargs.items()):
+        if key in weights or key in overrides or not isinstance(value, str) or is_url(value):
+            continue
+        if os.path.lexists(value):
+            raise VerifyError(f"{entry.id}: load.kwargs.{key}={value!r} names a file or folder in the working "
+                              f"directory, and verify never reads an entry's files from there; run verify from "
+                              f"another folder, or pass --policy-arg {key}=... yourself")
+
+
+def _policy_spec(entry: LeaderboardEntry, folder: Path, policy: str | None,
+                 kwargs: dict[str, Any] | None) -> tuple[str, dict]:
+    overrides = dict(kwargs or {})
+    merged = {**entry.load.kwargs, **overrides}
+    try:
+        merged.update(resolve_weights(entry.load, entry.id, folder, overrides))
+    except WeightsError as exc:
+        raise VerifyError(str(exc)) from None
+    _refuse_working_directory_files(entry, overrides)
     if policy is not None:
         return policy, merged
     if entry.load.kind == "registry":
@@ -164,7 +190,7 @@ def verify_entry(path: str | Path, episodes: int = 5, *, policy: str | None = No
         raise VerifyError(f"fix the entry before verifying it:\n{report.text()}")
     entry, records = report.entry, report.records
     resolved = resolve_protocol(entry.protocol.name, protocol)
-    spec, kwargs = _policy_spec(entry, policy, policy_kwargs)
+    spec, kwargs = _policy_spec(entry, Path(path).parent, policy, policy_kwargs)
     sample = select_episodes(records, episodes, sample_seed)
     result = VerifyResult(entry)
     with tempfile.TemporaryDirectory(prefix="vlapro-verify-") as scratch:
@@ -174,7 +200,8 @@ def verify_entry(path: str | Path, episodes: int = 5, *, policy: str | None = No
             if card.get("privileged") and not entry.policy.privileged:
                 raise VerifyError(f"{entry.id}: the rebuilt policy reads simulator state (privileged), but the entry "
                                   f"says privileged: false; set it to true (the entry is then an unranked reference)")
-            if entry.load.fingerprint is not None and card.get("fingerprint") != entry.load.fingerprint:
+            folder_weights = entry.load.fingerprint is not None and not published(entry.load)  # else checked above
+            if folder_weights and card.get("fingerprint") != entry.load.fingerprint:
                 raise VerifyError(f"the policy's weights hash to {card.get('fingerprint')}, the entry was evaluated "
                                   f"with {entry.load.fingerprint}: not the same policy")
             for record in sample:
