@@ -20,9 +20,20 @@ from typer.testing import CliRunner
 from vlapro_bench.evaluation.policy_spec import PolicyMismatchError, resolve_policy_spec
 from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.evaluation.runner import EvalSettings, evaluate
+from vlapro_bench.leaderboard import validate as validate_module
 from vlapro_bench.leaderboard.cli import leaderboard_app
 from vlapro_bench.leaderboard.records import canonical_bytes, parse_records, records_sha256
+from vlapro_bench.leaderboard.results import average_result, task_result
 from vlapro_bench.leaderboard.safe_io import UnsafeFileError, parse_json_text
+from vlapro_bench.leaderboard.sampling import (
+    DEFAULT_SAMPLE_EPISODES,
+    WHOLE_RUN_EPISODES,
+    draw_sample_seed,
+    escape_probability,
+    sample_size,
+    select_episodes,
+    split_sample,
+)
 from vlapro_bench.leaderboard.submit import submit
 from vlapro_bench.leaderboard.validate import validate_entry, validate_path
 from vlapro_bench.leaderboard.verify import VerifyError, verify_entry
@@ -354,3 +365,148 @@ def test_verify_never_reads_an_entry_argument_from_the_working_directory(board, 
     (tmp_path / "secret.npy").write_bytes(b"maintainer's file")
     with pytest.raises(VerifyError, match="working directory"):
         verify_entry(board / RANDOM, protocol=small_protocol(), tasks=TASKS, policy=data["load"]["name"])
+
+
+# -- a verification sample the submitter cannot predict -------------------------------------------------------------
+def _old_predictable_sample(records, k: int, seed: int = 0) -> list[EpisodeRecord]:
+    """The sample verify drew before issue 17 (seed 0 unless told otherwise, round-robin over
+    tasks): anyone could compute it and leave exactly those episodes honest."""
+    rng = np.random.default_rng(seed)
+    by_task: dict[str, list[EpisodeRecord]] = {}
+    for record in sorted(records, key=lambda r: (r.task, r.seed)):
+        by_task.setdefault(record.task, []).append(record)
+    queues = [[recs[i] for i in rng.permutation(len(recs))] for _, recs in sorted(by_task.items())]
+    chosen: list[EpisodeRecord] = []
+    while len(chosen) < k and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < k:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+def _forge(records, claimed: float, rng, predictable: int) -> tuple[list[EpisodeRecord], set]:
+    """Successes flipped on outside the old predictable sample until ``claimed`` of the episodes
+    claim one: ``(forged records, keys of the forged episodes)``."""
+    honest = {r.key for r in _old_predictable_sample(records, predictable)}
+    candidates = [r for r in records if not r.success and r.key not in honest]
+    need = round(claimed * len(records)) - sum(r.success for r in records)
+    flipped = {candidates[i].key for i in rng.choice(len(candidates), need, replace=False)}
+    return [r.model_copy(update={"success": True}) if r.key in flipped else r for r in records], flipped
+
+
+def _caught_by_default_verify(records, flipped: set) -> bool:
+    """Whether the sample verify draws by default (fresh seed, default size) re-runs a forged
+    episode: a forged success replays as the failure it was, so re-running it is catching it."""
+    sample = select_episodes(records, sample_size(len(records)), draw_sample_seed())
+    return any(r.key in flipped for r in sample)
+
+
+@pytest.mark.parametrize(("records_file", "old_sample"), [
+    ("robotwin-unseen/random.episodes.jsonl", 10),  # robotwin-v0: 1000 episodes, 9 true successes (0.9%)
+    ("robotwin-unseen/random-small.episodes.jsonl", 10),  # robotwin-v0-small: 40 episodes, 1 true success (2.5%)
+])
+def test_forged_random_entries_claiming_75_percent_are_caught_in_95_of_100_attempts(records_file, old_sample):
+    """Issue 17's forgery: the random policy's records claimed at 75%, honest where the old
+    `verify --episodes 10` looked. The old sample misses every attempt; the default one catches."""
+    records = parse_records((SHIPPED / records_file).read_bytes(), "records")
+    rng = np.random.default_rng(17)
+    caught = old_caught = 0
+    for _ in range(100):
+        forged, flipped = _forge(records, 0.75, rng, old_sample)
+        caught += _caught_by_default_verify(forged, flipped)
+        old_caught += any(r.key in flipped for r in _old_predictable_sample(forged, old_sample))
+    assert old_caught == 0
+    assert caught >= 95, f"caught {caught} of 100"
+    successes = sum(r.success for r in forged)
+    drawn, _ = split_sample(successes, len(forged) - successes, sample_size(len(forged)))
+    assert 1 - escape_probability(successes, len(flipped), drawn) >= 0.95
+
+
+def test_the_sampler_catches_a_forgery_as_often_as_the_hypergeometric_says():
+    """A subtler forgery (a quarter of the claimed successes made up) on a synthetic 1000-episode
+    run: the default sample's catch rate is the analytic one, and above 95%."""
+    base = parse_records((SHIPPED / "robotwin-unseen/random.episodes.jsonl").read_bytes(), "records")
+    records = [r.model_copy(update={"success": i % 10 < 3}) for i, r in enumerate(base)]  # 300 true successes
+    rng = np.random.default_rng(0)
+    failures = [r.key for r in records if not r.success]
+    flipped = {failures[i] for i in rng.choice(len(failures), 100, replace=False)}  # 100 of 400 claimed forged
+    forged = [r.model_copy(update={"success": True}) if r.key in flipped else r for r in records]
+    drawn, _ = split_sample(400, 600, sample_size(1000))
+    expected = 1 - escape_probability(400, 100, drawn)
+    assert drawn == 12 and expected > 0.95
+    trials = 1000
+    measured = sum(_caught_by_default_verify(forged, flipped) for _ in range(trials)) / trials
+    assert abs(measured - expected) < 0.03, (measured, expected)
+
+
+def test_the_sample_is_weighted_toward_successes_and_sized_by_the_run():
+    base = parse_records((SHIPPED / "robotwin-unseen/random.episodes.jsonl").read_bytes(), "records")
+    records = [r.model_copy(update={"success": i % 10 == 0}) for i, r in enumerate(base)]  # 100 of 1000
+    sample = select_episodes(records, DEFAULT_SAMPLE_EPISODES, seed=3)
+    assert sum(r.success for r in sample) == 12 and len(sample) == DEFAULT_SAMPLE_EPISODES
+    assert sample == select_episodes(records, DEFAULT_SAMPLE_EPISODES, seed=3)  # the printed seed repeats it
+    assert sample_size(1000) == DEFAULT_SAMPLE_EPISODES and sample_size(1000, 40) == 40
+    assert sample_size(WHOLE_RUN_EPISODES) == WHOLE_RUN_EPISODES and sample_size(40, 5) == 5
+    assert split_sample(3, 997, 16) == (3, 13) and split_sample(500, 2, 16) == (14, 2)
+    assert len({draw_sample_seed() for _ in range(5)}) == 5
+
+
+@pytest.fixture
+def longer_random_run(tmp_path_factory) -> tuple[Path, object]:
+    """The random policy on the two test tasks with 4 episodes each (8 > the old default sample of 5)."""
+    base = tmp_path_factory.getbasetemp()
+    finished_runs(base)
+    protocol = small_protocol().with_overrides(name="robotwin-v0-test4", episodes_per_task=4)
+    run = base / "random-4" / "run"
+    if not (run.parent / "done").exists():
+        settings = EvalSettings(policy="random", tasks=TASKS, protocol=protocol, obs_mode="state")
+        evaluate(settings, run, cache_dir=base / "leaderboard-runs" / "cache", progress=False)
+        (run.parent / "done").touch()
+    return run, protocol
+
+
+def test_default_verify_catches_a_forgery_made_outside_the_old_predictable_sample(tmp_path, longer_random_run):
+    run, protocol = longer_random_run
+    done = submit(run, write_card(tmp_path, "random"), tmp_path / "lb", protocol=protocol, tasks=TASKS)
+    records = parse_records(done.records_path.read_bytes(), "records")
+    honest = {r.key for r in _old_predictable_sample(records, 5)}  # what the old default re-ran
+    forged = [r.model_copy(update={"success": True}) if r.key not in honest else r for r in records]
+    flipped = {r.key for r, o in zip(forged, records) if r.success != o.success}
+    assert flipped
+    done.records_path.write_bytes(canonical_bytes(forged))
+    data = load(done.entry_path)
+    for task in TASKS:
+        k = sum(r.success for r in forged if r.task == task)
+        data["tasks"][task] = task_result(k, 4).model_dump(mode="json")
+    data["average"] = average_result([(r["successes"], 4) for r in data["tasks"].values()]).model_dump(mode="json")
+    data["records"]["sha256"] = records_sha256(forged)
+    save(done.entry_path, data)
+    assert check(done.entry_path, protocol=protocol, require_records=True).ok  # consistent, so only a re-run tells
+
+    result = verify_entry(done.entry_path, protocol=protocol, tasks=TASKS)
+    assert len(result.episodes) == len(records)  # a small run is re-run whole
+    assert {(c.task, c.seed) for c in result.mismatches} == flipped
+    assert f"--sample-seed {result.sample_seed}" in result.text()
+    again = verify_entry(done.entry_path, 3, protocol=protocol, tasks=TASKS, sample_seed=result.sample_seed)
+    same = verify_entry(done.entry_path, 3, protocol=protocol, tasks=TASKS, sample_seed=result.sample_seed)
+    assert [(c.task, c.seed) for c in again.episodes] == [(c.task, c.seed) for c in same.episodes]
+    assert sum(c.recorded["success"] for c in again.episodes) == 3  # claimed successes first, mostly forged
+    assert not again.ok
+
+
+def test_cli_verify_prints_its_fresh_seed_and_takes_it_back(board, tmp_path, monkeypatch):
+    monkeypatch.setattr(validate_module, "split_tasks", lambda suite, split, version: TASKS)
+    protocol_file = tmp_path / "protocol.json"
+    protocol_file.write_text(small_protocol().model_dump_json())
+    runner = CliRunner()
+    seeds = []
+    for _ in range(2):
+        result = runner.invoke(leaderboard_app, ["verify", str(board / RANDOM), "--protocol", str(protocol_file)])
+        assert result.exit_code == 0, result.output
+        assert "re-ran every recorded episode" in result.output
+        seeds.append(int(result.output.split("--sample-seed ")[1].split(")")[0]))
+    assert seeds[0] != seeds[1]
+    result = runner.invoke(leaderboard_app, ["verify", str(board / RANDOM), "--protocol", str(protocol_file),
+                                             "--episodes", "2", "--seed", str(seeds[0])])
+    assert result.exit_code == 0 and f"sample seed {seeds[0]}" in result.output, result.output
+    assert "a sample of 2 of 4 recorded episodes" in result.output

@@ -141,22 +141,27 @@ def render_command(
 @leaderboard_app.command("verify")
 def verify_command(
     entry: Annotated[Path, typer.Argument(help="The entry JSON file (its records file must be beside it).")],
-    episodes: Annotated[int, typer.Option(help="How many recorded episodes to re-run.")] = 5,
+    episodes: Annotated[int | None, typer.Option(
+        help="How many recorded episodes to re-run, three quarters of them claimed successes. Default: the whole "
+             "run when it has at most 48 episodes, else 16.")] = None,
     policy: Annotated[str | None, typer.Option(
         help="Build the policy from this (registry name, module:factory, checkpoint or bank folder) instead of "
              "the entry's registry name; required for module and folder policies.")] = None,
     policy_arg: Annotated[list[str] | None, typer.Option(
         help="Override a policy argument key=value (repeatable).")] = None,
     protocol: ProtocolOpt = None,
-    sample_seed: Annotated[int, typer.Option(help="Seed that picks which episodes are re-run.")] = 0,
+    sample_seed: Annotated[int | None, typer.Option(
+        "--sample-seed", "--seed",
+        help="Seed that picks which episodes are re-run. Default: a fresh one from the OS (printed, so the check "
+             "can be repeated); a submitter cannot predict it.")] = None,
 ) -> None:
-    """Re-run K recorded episodes with the same seeds and compare success and steps with the records."""
+    """Re-run recorded episodes with the same seeds and compare success and steps with the records."""
     from vlapro_bench.cli import _policy_kwargs  # noqa: PLC0415
     from vlapro_bench.evaluation.policy_spec import PolicyMismatchError  # noqa: PLC0415
     from vlapro_bench.leaderboard.verify import VerifyError, verify_entry  # noqa: PLC0415
     from vlapro_bench.policy import UnknownPolicyError  # noqa: PLC0415
 
-    if episodes < 1:
+    if episodes is not None and episodes < 1:
         raise typer.BadParameter("must be >= 1", param_hint="--episodes")
     try:
         result = verify_entry(entry, episodes, policy=policy, policy_kwargs=_policy_kwargs(policy_arg or []),

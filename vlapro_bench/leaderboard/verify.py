@@ -1,8 +1,10 @@
 """Verify an entry by re-running a sample of its recorded episodes.
 
 The numbers of an entry can be consistent and still be made up. A policy that can be loaded
-(a registry name, or a checkpoint / memory-bank folder the verifier holds) is re-run on K of
-the recorded (task, seed) episodes through the evaluator's own episode function
+(a registry name, or a checkpoint / memory-bank folder the verifier holds) is re-run on a
+sample of the recorded (task, seed) episodes that the submitter cannot predict (fresh seed,
+weighted toward claimed successes, the whole run when it is small: see
+:mod:`~vlapro_bench.leaderboard.sampling`) through the evaluator's own episode function
 (:meth:`~vlapro_bench.evaluation.worker.EpisodeWorker.play`), with the same protocol, step
 limits, environment settings and policy seeds, and every outcome (success, steps, instruction,
 the env's episode seed) must match the record. The rebuilt policy must not be privileged (read
@@ -25,12 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from vlapro_bench.evaluation.protocol import Protocol
 from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.evaluation.worker import EpisodeWorker, WorkerConfig
 from vlapro_bench.leaderboard.safe_io import is_url
+from vlapro_bench.leaderboard.sampling import draw_sample_seed, sample_size, select_episodes
 from vlapro_bench.leaderboard.schema import LeaderboardEntry
 from vlapro_bench.leaderboard.validate import resolve_protocol, validate_entry
 from vlapro_bench.leaderboard.weights import WeightsError, published, resolve_weights, weights_args
@@ -86,6 +87,8 @@ class VerifyResult:
     entry: LeaderboardEntry
     episodes: list[EpisodeCheck] = field(default_factory=list)
     excluded: list[ExcludedCheck] = field(default_factory=list)
+    sample_seed: int | None = None  # the seed that drew the sample (repeat it with --sample-seed)
+    recorded: int = 0  # episodes in the records
 
     @property
     def ok(self) -> bool:
@@ -99,25 +102,15 @@ class VerifyResult:
         checks = [*self.episodes, *self.excluded]
         head = (f"{self.entry.id}: {len(checks) - len(self.mismatches)}/{len(checks)} checks reproduce the record"
                 + ("" if self.ok else f"; {len(self.mismatches)} MISMATCH(ES)"))
-        return "\n".join([head, *(f"  {c.describe()}" for c in checks)])
+        return "\n".join([head, self.sample_text(), *(f"  {c.describe()}" for c in checks)])
 
-
-def select_episodes(records: Sequence[EpisodeRecord], k: int, seed: int = 0) -> list[EpisodeRecord]:
-    """``k`` records spread over the tasks: shuffled with ``seed`` within each task, then taken
-    round-robin, so a small sample still touches every task."""
-    if k < 1:
-        raise VerifyError(f"episodes must be >= 1, got {k}")
-    rng = np.random.default_rng(seed)
-    by_task: dict[str, list[EpisodeRecord]] = {}
-    for record in sorted(records, key=lambda r: (r.task, r.seed)):
-        by_task.setdefault(record.task, []).append(record)
-    queues = [[recs[i] for i in rng.permutation(len(recs))] for _, recs in sorted(by_task.items())]
-    chosen: list[EpisodeRecord] = []
-    while len(chosen) < k and any(queues):
-        for queue in queues:
-            if queue and len(chosen) < k:
-                chosen.append(queue.pop(0))
-    return chosen
+    def sample_text(self) -> str:
+        """Which episodes were re-run, and how to draw the same sample again."""
+        claimed = sum(c.recorded["success"] for c in self.episodes)
+        what = ("every recorded episode" if len(self.episodes) == self.recorded else
+                f"a sample of {len(self.episodes)} of {self.recorded} recorded episodes")
+        return (f"  re-ran {what} ({claimed} claimed successes); sample seed {self.sample_seed} "
+                f"(repeat with --sample-seed {self.sample_seed})")
 
 
 def _refuse_working_directory_files(entry: LeaderboardEntry, overrides: dict[str, Any]) -> None:
@@ -175,15 +168,18 @@ def _outcome(record: EpisodeRecord) -> dict[str, Any]:
     return {name: getattr(record, name) for name in COMPARED_FIELDS}
 
 
-def verify_entry(path: str | Path, episodes: int = 5, *, policy: str | None = None,
+def verify_entry(path: str | Path, episodes: int | None = None, *, policy: str | None = None,
                  policy_kwargs: dict[str, Any] | None = None, protocol: Protocol | None = None,
-                 tasks: Sequence[str] | None = None, sample_seed: int = 0, check_excluded: bool = True) -> VerifyResult:
+                 tasks: Sequence[str] | None = None, sample_seed: int | None = None,
+                 check_excluded: bool = True) -> VerifyResult:
     """Re-run ``episodes`` recorded episodes of the entry at ``path`` and compare the outcomes.
 
     The entry must first pass validation with its records file (so the sample is drawn from the
-    records the entry's hash vouches for). ``policy`` / ``policy_kwargs`` override how the policy
-    is built (required for module and folder policies); a folder's weights fingerprint must
-    equal the entry's.
+    records the entry's hash vouches for). The sample (:mod:`~vlapro_bench.leaderboard.sampling`)
+    is drawn with ``sample_seed``, by default a fresh one from OS entropy; ``episodes=None``
+    re-runs a small run whole, else the default sample size. ``policy`` / ``policy_kwargs``
+    override how the policy is built (required for module and folder policies); a folder's
+    weights fingerprint must equal the entry's.
     """
     report = validate_entry(path, protocol=protocol, tasks=tasks, require_records=True)
     if not report.ok or report.entry is None or report.records is None:
@@ -191,8 +187,13 @@ def verify_entry(path: str | Path, episodes: int = 5, *, policy: str | None = No
     entry, records = report.entry, report.records
     resolved = resolve_protocol(entry.protocol.name, protocol)
     spec, kwargs = _policy_spec(entry, Path(path).parent, policy, policy_kwargs)
-    sample = select_episodes(records, episodes, sample_seed)
-    result = VerifyResult(entry)
+    try:
+        k = sample_size(len(records), episodes)
+    except ValueError as exc:
+        raise VerifyError(str(exc)) from None
+    seed = draw_sample_seed() if sample_seed is None else int(sample_seed)
+    sample = select_episodes(records, k, seed)
+    result = VerifyResult(entry, sample_seed=seed, recorded=len(records))
     with tempfile.TemporaryDirectory(prefix="vlapro-verify-") as scratch:
         worker = _worker(entry, resolved, sorted(entry.tasks), spec, kwargs, scratch)
         try:
