@@ -510,3 +510,33 @@ def test_cli_verify_prints_its_fresh_seed_and_takes_it_back(board, tmp_path, mon
                                              "--episodes", "2", "--seed", str(seeds[0])])
     assert result.exit_code == 0 and f"sample seed {seeds[0]}" in result.output, result.output
     assert "a sample of 2 of 4 recorded episodes" in result.output
+
+
+# -- settings validate accepted but verify could not run ------------------------------------------------------------
+SETTINGS_CASES = [
+    ("a camera of the other suite", "cameras", ["wrist"]),
+    ("no camera", "cameras", []),
+    ("a size over the renderer's limit", "camera_size", [4096, 4096]),
+    ("a control mode of the other suite", "control_mode", "joint_delta"),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), [(k, v) for _, k, v in SETTINGS_CASES],
+                         ids=[i for i, _, _ in SETTINGS_CASES])
+def test_settings_the_environment_refuses_are_refused_by_validate(board, key, value):
+    data = load(board / RANDOM)
+    data["evaluation"][key] = value
+    save(board / RANDOM, data)
+    report = check(board / RANDOM)
+    assert report.codes == {"settings"}, report.text()
+    assert f"evaluation.{key}" in report.text()
+
+
+def test_verify_reports_a_policy_it_cannot_build_in_one_line(board):
+    data = load(board / RANDOM)
+    data["load"]["kwargs"] = {"temperature": 2}  # the random policy takes no such argument
+    save(board / RANDOM, data)
+    assert check(board / RANDOM).ok
+    with pytest.raises(VerifyError, match="cannot rebuild") as caught:
+        verify_entry(board / RANDOM, protocol=small_protocol(), tasks=TASKS)
+    assert "\n" not in str(caught.value)

@@ -25,6 +25,7 @@ from typing import get_args
 
 from pydantic import ValidationError
 
+from vlapro_bench.env import MAX_CAMERA_SIZE
 from vlapro_bench.evaluation.protocol import Protocol, ProtocolError, available_protocols, load_protocol
 from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.leaderboard.names import name_key
@@ -43,6 +44,7 @@ from vlapro_bench.leaderboard.safe_io import (
 from vlapro_bench.leaderboard.schema import LeaderboardEntry, parse_entry
 from vlapro_bench.leaderboard.weights import weights_args, weights_problems
 from vlapro_bench.policy import is_registered, policy_names, policy_traits
+from vlapro_bench.sim.suites import suite_profile
 from vlapro_bench.splits import SplitError, load_split
 
 #: Files a leaderboard folder may hold besides entries: the rendered table and the records.
@@ -171,6 +173,25 @@ def _privileged_problems(entry: LeaderboardEntry) -> list[Problem]:
                                       f"simulator state; set privileged to true (the entry is then listed as an "
                                       f"unranked reference)")]
     return []
+
+
+def _settings_problems(entry: LeaderboardEntry) -> list[Problem]:
+    """Evaluation settings the environment refuses: verify could not rebuild what the entry ran
+    (the upstream backends keep the embedded suites' camera and control-mode names)."""
+    settings, profile = entry.evaluation, suite_profile(entry.suite)
+    problems = []
+    if settings.control_mode not in profile.control_modes:
+        problems.append(Problem("settings", f"evaluation.control_mode: {settings.control_mode!r} is not a control mode "
+                                            f"of the {entry.suite} suite ({', '.join(profile.control_modes)})"))
+    if settings.cameras is not None:
+        unknown = sorted(set(settings.cameras) - set(profile.robot.cameras))
+        if unknown or not settings.cameras:
+            problems.append(Problem("settings", f"evaluation.cameras: {unknown or 'none'} are not cameras of the "
+                                                f"{entry.suite} suite ({', '.join(profile.robot.cameras)})"))
+    if max(settings.camera_size) > MAX_CAMERA_SIZE:
+        problems.append(Problem("settings", f"evaluation.camera_size: {list(settings.camera_size)} is larger than "
+                                            f"the environment renders ({MAX_CAMERA_SIZE} pixels a side)"))
+    return problems
 
 
 def _protocol_problems(entry: LeaderboardEntry, protocol: Protocol) -> list[Problem]:
@@ -306,6 +327,7 @@ def check_entry(entry: LeaderboardEntry, folder: Path, *, own_path: Path | None 
     add(_path_problems(entry, folder))
     add(_load_problems(entry))
     add(_privileged_problems(entry))
+    add(_settings_problems(entry))
     add(_date_problems(entry, today or dt.date.today()))
     if "vlapro-bench" not in entry.provenance.packages:
         add([Problem("schema", "provenance.packages: the vlapro-bench version is missing")])

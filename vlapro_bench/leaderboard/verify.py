@@ -197,7 +197,11 @@ def verify_entry(path: str | Path, episodes: int | None = None, *, policy: str |
     with tempfile.TemporaryDirectory(prefix="vlapro-verify-") as scratch:
         worker = _worker(entry, resolved, sorted(entry.tasks), spec, kwargs, scratch)
         try:
-            card = worker.policy_card()
+            try:
+                card = worker.policy_card()
+            except (ValueError, TypeError, LookupError, OSError, ImportError) as exc:  # the env or policy refused
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise VerifyError(f"{entry.id}: cannot rebuild the entry's environment and policy: {first}") from None
             if card.get("privileged") and not entry.policy.privileged:
                 raise VerifyError(f"{entry.id}: the rebuilt policy reads simulator state (privileged), but the entry "
                                   f"says privileged: false; set it to true (the entry is then an unranked reference)")
