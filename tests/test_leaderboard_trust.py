@@ -349,11 +349,11 @@ def test_verify_reads_weights_from_the_entry_folder_and_checks_their_fingerprint
     with pytest.raises(VerifyError, match="not the same policy"):
         verify_entry(done.entry_path, protocol=small_protocol(), tasks=TASKS)
 
-    data = load(done.entry_path)
-    data["load"].update(kwargs={"actions": None}, fingerprint=None)
-    save(done.entry_path, data)
+    unpublished = submit(run, write_card(tmp_path, "random", name="Replay, unpublished"), root,  # actions=null
+                         protocol=small_protocol(), tasks=TASKS, policy_args={"actions": None})
+    assert unpublished.entry.load.kwargs["actions"] is None and unpublished.entry.load.fingerprint is None
     with pytest.raises(VerifyError, match="does not publish"):
-        verify_entry(done.entry_path, protocol=small_protocol(), tasks=TASKS)
+        verify_entry(unpublished.entry_path, protocol=small_protocol(), tasks=TASKS)
 
 
 def test_verify_never_reads_an_entry_argument_from_the_working_directory(board, tmp_path, monkeypatch):

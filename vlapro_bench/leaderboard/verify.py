@@ -109,7 +109,8 @@ class VerifyResult:
         claimed = sum(c.recorded["success"] for c in self.episodes)
         what = ("every recorded episode" if len(self.episodes) == self.recorded else
                 f"a sample of {len(self.episodes)} of {self.recorded} recorded episodes")
-        return (f"  re-ran {what} ({claimed} claimed successes); sample seed {self.sample_seed} "
+        plural = "" if claimed == 1 else "es"
+        return (f"  re-ran {what} ({claimed} claimed success{plural}); sample seed {self.sample_seed} "
                 f"(repeat with --sample-seed {self.sample_seed})")
 
 
