@@ -11,8 +11,10 @@ lookalikes folded), a registry policy that is registered, and a ``privileged: fa
 registered policy's declared traits (:class:`~vlapro_bench.policy.PolicyTraits`) or the records
 do not contradict.
 
-Validation never imports the policy, never opens anything outside the leaderboard folder except
-files the maintainer names on the command line, and reports every problem it finds at once.
+Validation never builds or runs a policy and never imports code an entry names (for a registry
+policy it reads the traits the registered package declares), never opens anything outside the
+leaderboard folder except files the maintainer names on the command line, and reports every
+problem it finds at once.
 """
 
 from __future__ import annotations
