@@ -8,7 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from vlapro_bench.policy import register_policy
+from vlapro_bench.policy import PolicyTraits, register_policy
 from vlapro_bench.registry import TaskSpec
 
 
@@ -43,6 +43,6 @@ class ExpertPolicy:
         return np.asarray(out, dtype=np.float32)
 
 
-@register_policy("expert")
+@register_policy("expert", traits=PolicyTraits(privileged=True))
 def make_expert_policy(env: gym.Env, chunk: int = 1) -> ExpertPolicy:
     return ExpertPolicy(env, chunk=chunk)

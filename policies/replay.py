@@ -8,7 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from vlapro_bench.policy import register_policy
+from vlapro_bench.policy import PolicyTraits, register_policy
 from vlapro_bench.registry import TaskSpec
 
 
@@ -38,7 +38,7 @@ class ReplayPolicy:
         return self.actions[idx]
 
 
-@register_policy("replay")
+@register_policy("replay", traits=PolicyTraits(weights=("actions",)))
 def make_replay_policy(env: gym.Env, actions: np.ndarray | str | Path, chunk: int = 1) -> ReplayPolicy:
     """``actions``: an array, or a ``.npy`` / ``.npz`` file (key ``actions``) of shape (T, dim)."""
     if isinstance(actions, (str, Path)):

@@ -17,9 +17,10 @@ from vlapro_bench.evaluation import policy_spec
 from vlapro_bench.evaluation.runner import EvalSettings, evaluate
 from vlapro_bench.leaderboard.records import canonical_bytes, parse_records, records_sha256
 from vlapro_bench.leaderboard.results import average_result, counts_by_task, task_result
+from vlapro_bench.leaderboard.sampling import select_episodes
 from vlapro_bench.leaderboard.submit import submit
 from vlapro_bench.leaderboard.validate import validate_entry
-from vlapro_bench.leaderboard.verify import VerifyError, select_episodes, verify_entry
+from vlapro_bench.leaderboard.verify import VerifyError, verify_entry
 from vlapro_bench.policy import make_policy
 
 EPISODES_TOTAL = 2 * len(TASKS)
@@ -84,7 +85,7 @@ def test_verify_reports_forged_step_counts_on_a_sample(board):
         return [r.model_copy(update={"steps": r.steps - 1}) for r in records]
 
     result = verify(forge(board, "scripted-expert", shorten), episodes=2)
-    assert len(result.episodes) == 2 and len({c.task for c in result.episodes}) == 2  # one per task
+    assert len(result.episodes) == 2  # drawn uniformly from the claimed successes (no longer one per task)
     assert len(result.mismatches) == 2
 
 
@@ -127,13 +128,14 @@ def test_verify_refuses_an_invalid_entry(board):
         verify(board / "random.json")
 
 
-def test_select_episodes_spreads_over_tasks_and_is_seeded(board):
+def test_select_episodes_is_seeded(board):
+    """The sample's seed is drawn fresh by verify (test_leaderboard_trust covers that); given the
+    seed, the sample is reproducible."""
     records = parse_records((board / "random.episodes.jsonl").read_bytes(), "r")
-    assert [r.task for r in select_episodes(records, 2)] == sorted(TASKS)
     assert select_episodes(records, 3, seed=5) == select_episodes(records, 3, seed=5)
-    assert len(select_episodes(records, 99)) == len(records)
-    with pytest.raises(VerifyError):
-        select_episodes(records, 0)
+    assert len(select_episodes(records, 99, seed=0)) == len(records)
+    with pytest.raises(ValueError):
+        select_episodes(records, 0, seed=0)
 
 
 def _weights_folder(path: Path, content: bytes) -> Path:

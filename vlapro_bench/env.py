@@ -36,6 +36,8 @@ MAX_JOINT_STEP = ROBOTWIN.max_joint_step
 #: Physics steps after placing props, with the arms at home, so nothing starts mid-fall.
 SETTLE_SUBSTEPS = ROBOTWIN.settle_substeps
 MAX_INSTRUCTION_LENGTH = 256
+#: Largest camera side in pixels (offscreen buffers beyond it are refused).
+MAX_CAMERA_SIZE = 2048
 #: RoboTwin depth beyond the room is clipped to this (metres); the far clip plane is 20 m.
 DEPTH_FAR = ROBOTWIN.depth_far
 #: Bound of the ``joint_velocities`` observation (rad/s; measured values are clipped to it).
@@ -115,8 +117,8 @@ class VLAProEnv(gym.Env):
         if isinstance(camera_size, int):
             camera_size = (camera_size, camera_size)
         self.camera_size = (int(camera_size[0]), int(camera_size[1]))
-        if min(self.camera_size) < 8 or max(self.camera_size) > 2048:
-            raise ValueError(f"camera_size must be between 8 and 2048 pixels, got {camera_size}")
+        if min(self.camera_size) < 8 or max(self.camera_size) > MAX_CAMERA_SIZE:
+            raise ValueError(f"camera_size must be between 8 and {MAX_CAMERA_SIZE} pixels, got {camera_size}")
         all_cameras = self.robot.cameras
         self.cameras = tuple(all_cameras if cameras is None else cameras)
         unknown = set(self.cameras) - set(all_cameras)

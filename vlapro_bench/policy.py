@@ -10,6 +10,11 @@ A policy may also declare, before any environment exists, what it reads from obs
 (:class:`ObservationReads`): the evaluator then renders only those cameras, at that size. A
 registry package declares it with a module-level ``observation_reads(**kwargs)`` beside its
 ``make_policy``; a ``module:factory`` with an ``observation_reads`` attribute on the factory.
+
+A registered policy also declares its :class:`PolicyTraits` (whether it reads simulator state,
+which arguments name weights it loads): ``register_policy(name, traits=...)``, or a module-level
+``TRAITS`` beside a package's ``make_policy``. Leaderboard validation checks entries against
+them without building the policy.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -49,22 +54,46 @@ class ObservationReads:
     camera_size: tuple[int, int] | None = None
 
 
+@dataclass(frozen=True)
+class PolicyTraits:
+    """What a registered policy is, known without building it (leaderboard validation runs no policy code).
+
+    Arguments:
+        privileged: it always reads simulator state a deployed robot would not have (the scripted expert).
+        privileged_if: ``(argument, value)`` pairs that make it read simulator state (``vla_pro`` with
+            ``state="oracle"``); the built policy's ``privileged`` flag stays the final word.
+        weights: the arguments that name files or folders it loads (checkpoints, memory banks, action
+            files). A leaderboard entry must publish them inside its folder with a fingerprint, and
+            verification reads them from there, never from the working directory.
+    """
+
+    privileged: bool = False
+    privileged_if: tuple[tuple[str, Any], ...] = ()
+    weights: tuple[str, ...] = ()
+
+    def reads_simulator(self, kwargs: Mapping[str, Any]) -> bool:
+        """Whether the policy built with ``kwargs`` is privileged, as far as the declaration tells."""
+        return self.privileged or any(key in kwargs and kwargs[key] == value for key, value in self.privileged_if)
+
+
 PolicyFactory = Callable[..., Policy]
 ReadsDeclaration = Callable[..., "ObservationReads | None"]
 _POLICIES: dict[str, PolicyFactory] = {}
+_TRAITS: dict[str, PolicyTraits] = {}
 
 
 class UnknownPolicyError(LookupError):
     """A policy name that is neither registered nor a loadable ``module:factory``."""
 
 
-def register_policy(name: str) -> Callable[[PolicyFactory], PolicyFactory]:
-    """Decorator: register ``factory(env, **kwargs) -> Policy`` under ``name``."""
+def register_policy(name: str, traits: PolicyTraits | None = None) -> Callable[[PolicyFactory], PolicyFactory]:
+    """Decorator: register ``factory(env, **kwargs) -> Policy`` under ``name``, with its traits."""
 
     def decorate(factory: PolicyFactory) -> PolicyFactory:
         if name in _POLICIES:
             raise ValueError(f"Policy {name!r} is registered twice")
         _POLICIES[name] = factory
+        _TRAITS[name] = traits or PolicyTraits()
         return factory
 
     return decorate
@@ -80,8 +109,12 @@ def _lazy_factory(module_name: str) -> PolicyFactory:
         declare = getattr(importlib.import_module(module_name), "observation_reads", None)
         return declare(**kwargs) if callable(declare) else None
 
+    def traits() -> PolicyTraits:
+        return getattr(importlib.import_module(module_name), "TRAITS", PolicyTraits())
+
     factory.__doc__ = f"Lazily loads {module_name}.make_policy."
     factory.observation_reads = observation_reads  # type: ignore[attr-defined]
+    factory.traits = traits  # type: ignore[attr-defined]
     return factory
 
 
@@ -125,6 +158,22 @@ def resolve_policy_factory(spec: str) -> PolicyFactory:
             f"Unknown policy {spec!r}.{hint} Registered: {', '.join(names)}; or pass 'package.module:factory'."
         )
     return _POLICIES[spec]
+
+
+def is_registered(name: str) -> bool:
+    """Whether ``name`` is a registered policy name (never a ``module:factory``, never a folder)."""
+    return name in policy_names()
+
+
+def policy_traits(name: str) -> PolicyTraits:
+    """The traits a registered policy declares (a package's ``TRAITS``, imported on demand).
+
+    Only registry names: a ``module:factory`` is :class:`UnknownPolicyError`, never imported here.
+    """
+    if not is_registered(name):
+        raise UnknownPolicyError(f"{name!r} is not a registered policy; registered: {', '.join(policy_names())}")
+    lazy = getattr(_POLICIES[name], "traits", None)
+    return lazy() if callable(lazy) else _TRAITS.get(name, PolicyTraits())
 
 
 def make_policy(spec: str, env: gym.Env, **kwargs: Any) -> Policy:

@@ -7,8 +7,12 @@ from pathlib import Path
 import gymnasium as gym
 
 from vlapro_bench.policies.tinyvla.policy import BackbonePolicy
+from vlapro_bench.policy import PolicyTraits
 
 from .adapter import LeRobotBackbone
+
+#: ``pretrained_path`` names the weights it loads.
+TRAITS = PolicyTraits(weights=("pretrained_path",))
 
 
 def make_policy(env: gym.Env, pretrained_path: str | Path, policy_type: str = "act",

@@ -8,8 +8,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from vlapro_bench.policy import ObservationReads
+from vlapro_bench.policy import ObservationReads, PolicyTraits
 from vlapro_bench.registry import TaskSpec
+
+#: Reads only what a deployed robot has; ``checkpoint`` names the weights it loads.
+TRAITS = PolicyTraits(weights=("checkpoint",))
 
 
 class BackbonePolicy:

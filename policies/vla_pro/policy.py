@@ -33,8 +33,15 @@ from vlapro_bench.memory.fusion import activation_layers, counting_rows
 from vlapro_bench.memory.online import VisibleQuery
 from vlapro_bench.memory.retrieval import RETRIEVALS, RandomRetriever, Retriever, TaskRetriever
 from vlapro_bench.memory.state import PRIVILEGED_VARIANTS, QueryEncoder, oracle_fields
-from vlapro_bench.policy import ObservationReads
+from vlapro_bench.policy import ObservationReads, PolicyTraits
 from vlapro_bench.registry import TaskSpec
+
+#: Privileged with the oracle state or the task retrieval (a bank built from the evaluated tasks
+#: also makes it privileged; only the built policy knows that). ``backbone`` and ``bank`` name
+#: the weights it loads.
+TRAITS = PolicyTraits(privileged_if=(*(("state", variant) for variant in sorted(PRIVILEGED_VARIANTS)),
+                                     ("retrieval", "task")),
+                      weights=("backbone", "bank"))
 
 
 class VLAProPolicy:

@@ -49,9 +49,9 @@ def _checkpoint_state(path: Path) -> tuple[Path, dict[str, Any]]:
 
     try:
         checkpoint = latest_checkpoint(path)
-    except FileNotFoundError as exc:
+        return checkpoint, read_state(checkpoint)
+    except (FileNotFoundError, ValueError) as exc:
         raise PolicyMismatchError(str(exc)) from exc
-    return checkpoint, read_state(checkpoint)
 
 
 def check_checkpoint(path: Path, env: gym.Env) -> dict[str, Any]:
@@ -103,9 +103,12 @@ def _checkpoint_reads(path: Path) -> ObservationReads:
 
 
 def _build_checkpoint_policy(path: Path, env: gym.Env, kwargs: dict[str, Any]) -> Policy:
+    """The policy of the checkpoint's backbone; ``read_state`` has checked that it is a registered
+    backbone name, so a ``module:factory`` in a checkpoint never reaches the import machinery."""
+    from vlapro_bench.training.checkpoint import DEFAULT_BACKBONE  # noqa: PLC0415  (imports torch)
+
     _, state = _checkpoint_state(path)
-    backbone = state.get("backbone", "tinyvla")
-    return make_policy(backbone, env, checkpoint=str(path), **kwargs)
+    return make_policy(state.get("backbone", DEFAULT_BACKBONE), env, checkpoint=str(path), **kwargs)
 
 
 #: Policy folder kinds, tried in order. VLA-Pro's memory bank adds an entry here.

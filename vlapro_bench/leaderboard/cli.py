@@ -38,9 +38,11 @@ def _protocol(value: str | None):
 
 
 def _boards(root: Path) -> list[Path]:
+    from vlapro_bench.leaderboard.validate import board_folders  # noqa: PLC0415
+
     if not root.is_dir():
         raise typer.BadParameter(f"{root} is not a folder; pass the leaderboards folder", param_hint="--leaderboards")
-    return sorted(p for p in root.iterdir() if p.is_dir() and "-" in p.name and not p.name.startswith("."))
+    return board_folders(root)
 
 
 @leaderboard_app.command("submit")
@@ -78,7 +80,8 @@ def submit_command(
 @leaderboard_app.command("validate")
 def validate_command(
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="Entry files or leaderboard folders. Default: every folder under --leaderboards.")] = None,
+        help="Entry files, leaderboard folders, or the leaderboards folder itself (every board in it). "
+             "Default: every folder under --leaderboards.")] = None,
     leaderboards: LeaderboardsOpt = Path("leaderboards"),
     records: Annotated[Path | None, typer.Option(
         help="The records file of a single entry, when it is not beside the entry.")] = None,
@@ -87,7 +90,7 @@ def validate_command(
         help="Refuse entries whose records file is absent (otherwise a note).")] = False,
 ) -> None:
     """Check entries: schema, completeness, protocol hash, numbers, records hash, names, paths. Runs no code."""
-    from vlapro_bench.leaderboard.validate import validate_entry, validate_folder  # noqa: PLC0415
+    from vlapro_bench.leaderboard.validate import validate_entry, validate_path  # noqa: PLC0415
 
     targets = paths or _boards(leaderboards)
     if records is not None and (len(targets) != 1 or targets[0].is_dir()):
@@ -95,10 +98,10 @@ def validate_command(
     proto = _protocol(protocol)
     reports = []
     for target in targets:
-        if target.is_dir():
-            reports += validate_folder(target, protocol=proto, require_records=require_records)
-        else:
+        if records is not None:
             reports.append(validate_entry(target, records=records, protocol=proto, require_records=require_records))
+        else:
+            reports += validate_path(target, protocol=proto, require_records=require_records)
     for report in reports:
         typer.echo(report.text())
     bad = sum(not r.ok for r in reports)
@@ -110,16 +113,19 @@ def validate_command(
 @leaderboard_app.command("render")
 def render_command(
     folders: Annotated[list[Path] | None, typer.Argument(
-        help="Leaderboard folders. Default: every folder under --leaderboards.")] = None,
+        help="Leaderboard folders (or the leaderboards folder: every board in it). Default: every folder under "
+             "--leaderboards.")] = None,
     leaderboards: LeaderboardsOpt = Path("leaderboards"),
     protocol: ProtocolOpt = None,
     check: Annotated[bool, typer.Option(help="Write nothing; exit 1 if a table is out of date (for CI).")] = False,
 ) -> None:
     """Write each folder's README.md: entries sorted by average success, with intervals."""
     from vlapro_bench.leaderboard.render import RenderError, write_rendered  # noqa: PLC0415
+    from vlapro_bench.leaderboard.validate import board_folders, is_leaderboards_root  # noqa: PLC0415
 
     stale = 0
-    for folder in folders or _boards(leaderboards):
+    targets = folders or _boards(leaderboards)
+    for folder in [board for f in targets for board in (board_folders(f) if is_leaderboards_root(f) else [f])]:
         try:
             changed = write_rendered(folder, check=check, protocol=_protocol(protocol))
         except RenderError as exc:
@@ -135,22 +141,27 @@ def render_command(
 @leaderboard_app.command("verify")
 def verify_command(
     entry: Annotated[Path, typer.Argument(help="The entry JSON file (its records file must be beside it).")],
-    episodes: Annotated[int, typer.Option(help="How many recorded episodes to re-run.")] = 5,
+    episodes: Annotated[int | None, typer.Option(
+        help="How many recorded episodes to re-run, three quarters of them claimed successes. Default: the whole "
+             "run when it has at most 48 episodes, else 16.")] = None,
     policy: Annotated[str | None, typer.Option(
         help="Build the policy from this (registry name, module:factory, checkpoint or bank folder) instead of "
              "the entry's registry name; required for module and folder policies.")] = None,
     policy_arg: Annotated[list[str] | None, typer.Option(
         help="Override a policy argument key=value (repeatable).")] = None,
     protocol: ProtocolOpt = None,
-    sample_seed: Annotated[int, typer.Option(help="Seed that picks which episodes are re-run.")] = 0,
+    sample_seed: Annotated[int | None, typer.Option(
+        "--sample-seed", "--seed",
+        help="Seed that picks which episodes are re-run. Default: a fresh one from the OS (printed, so the check "
+             "can be repeated); a submitter cannot predict it.")] = None,
 ) -> None:
-    """Re-run K recorded episodes with the same seeds and compare success and steps with the records."""
+    """Re-run recorded episodes with the same seeds and compare success and steps with the records."""
     from vlapro_bench.cli import _policy_kwargs  # noqa: PLC0415
     from vlapro_bench.evaluation.policy_spec import PolicyMismatchError  # noqa: PLC0415
     from vlapro_bench.leaderboard.verify import VerifyError, verify_entry  # noqa: PLC0415
     from vlapro_bench.policy import UnknownPolicyError  # noqa: PLC0415
 
-    if episodes < 1:
+    if episodes is not None and episodes < 1:
         raise typer.BadParameter("must be >= 1", param_hint="--episodes")
     try:
         result = verify_entry(entry, episodes, policy=policy, policy_kwargs=_policy_kwargs(policy_arg or []),

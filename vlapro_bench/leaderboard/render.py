@@ -20,6 +20,7 @@ from vlapro_bench.evaluation.protocol import Protocol
 from vlapro_bench.leaderboard.safe_io import is_url
 from vlapro_bench.leaderboard.schema import LeaderboardEntry
 from vlapro_bench.leaderboard.validate import RENDERED_FILE, validate_folder
+from vlapro_bench.leaderboard.weights import weights_args
 
 PRIVILEGED_MARK = "†"
 SUITE_TITLES = {"robotwin": "RoboTwin", "rlbench": "RLBench"}
@@ -104,11 +105,14 @@ def _load_command(entry: LeaderboardEntry) -> str:
     load = entry.load
     if load.kind == "folder":
         shown = f"{load.name} folder"
-        if load.fingerprint:
-            shown += f", weights sha256 {load.fingerprint[:12]}"
-        return shown
-    args = " ".join(f"{k}={v}" for k, v in sorted(load.kwargs.items()))
-    return f"{load.name} {args}".strip()
+    else:
+        weights = weights_args(load)
+        args = " ".join(f"{k}={'(not published)' if v is None and k in weights else v}"
+                        for k, v in sorted(load.kwargs.items()))
+        shown = f"{load.name} {args}".strip()
+    if load.fingerprint:
+        shown += f", weights sha256 {load.fingerprint[:12]}"
+    return shown
 
 
 def _provenance_lines(entries: Sequence[LeaderboardEntry]) -> list[str]:

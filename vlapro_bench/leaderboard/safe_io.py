@@ -7,7 +7,8 @@ maintainer's machine read outside the leaderboard folder, run code, or spend unb
   size limit checked *before* parsing (and enforced while reading, in case the file grows);
 - JSON is parsed with Python's ``json`` module (data only, never code), refusing duplicate keys
   (ambiguous: two parsers can disagree on which value wins), ``NaN``/``Infinity`` (not JSON),
-  and nesting deep enough to exhaust the parser;
+  numbers too large for a float (``1e999`` is valid JSON that Python reads as infinity), and
+  nesting deep enough to exhaust the parser;
 - every path-like string must be a plain relative path without ``..`` that stays inside the
   folder after symlinks are resolved; http(s) URLs are allowed only where a field is a link.
 """
@@ -15,6 +16,7 @@ maintainer's machine read outside the leaderboard folder, run code, or spend unb
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,15 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, refusing overflow: ``1e999`` would otherwise become infinity and
+    pass every check written for NaN/Infinity literals."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is too large for a float")
+    return value
+
+
 def _depth(value: Any, limit: int) -> int:
     stack = [(value, 1)]
     deepest = 0
@@ -85,14 +96,15 @@ def _depth(value: Any, limit: int) -> int:
 
 
 def parse_json_text(data: bytes, name: str) -> Any:
-    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity, bounded nesting."""
+    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity (written or by overflow), bounded nesting."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UnsafeFileError("not_json", f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
                                           f"an entry must be a JSON file") from None
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant)
+        value = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant,
+                           parse_float=_finite_float)
     except RecursionError:
         raise UnsafeFileError("not_json", f"{name}: JSON nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError is a ValueError, as are the hooks' refusals

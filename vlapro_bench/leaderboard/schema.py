@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from vlapro_bench.leaderboard.names import displayable
 
 FORMAT_VERSION = 1
 #: The confidence level of every interval in an entry (Wilson per task, bootstrap for the average).
@@ -24,12 +26,18 @@ CONFIDENCE = 0.95
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 #: The entry's file stem: lower case, digits, ``._-``; never a path.
 EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
-#: One line of printable text (no control characters, so it cannot break a table row).
-Text = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Description = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
+#: One line of printable text (no control characters, so it cannot break a table row; no
+#: invisible or bidirectional format characters, so it cannot hide or reorder text: see
+#: :mod:`vlapro_bench.leaderboard.names`).
+Text = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$"),
+                 AfterValidator(displayable)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$"),
+                 AfterValidator(displayable)]
+Description = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$"),
+                        AfterValidator(displayable)]
 #: A URL or a path relative to the leaderboard folder; checked for traversal by the validator.
-Link = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f\s]+$")]
+Link = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f\s]+$"),
+                 AfterValidator(displayable)]
 Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:+-]{1,120}$")]
 Scalar = str | int | float | bool | None
 
@@ -41,7 +49,8 @@ class StrictModel(BaseModel):
 class PolicyCard(StrictModel):
     """Who made the policy and what it is: shown in the table, never executed."""
 
-    name: Name = Field(description="Display name, unique within a leaderboard folder.")
+    name: Name = Field(description="Display name, unique within a leaderboard folder (compared after Unicode "
+                                   "normalisation, with lookalike letters folded).")
     backbone: Text = Field(description="Backbone model (tinyvla, RDT-1B, pi0.5, 'scripted', ...).")
     parameters: int = Field(ge=0, le=10**13, description="Trainable + frozen parameters; 0 for scripted policies.")
     training_data: Text = Field(description="What it was trained on (tasks, demonstrations per task, sources).")

@@ -27,9 +27,11 @@ from vlapro_bench.evaluation.records import EpisodeRecord, RecordsError, read_re
 from vlapro_bench.evaluation.runner import FILTER_FILE
 from vlapro_bench.leaderboard.records import canonical_bytes, records_sha256
 from vlapro_bench.leaderboard.results import average_result, task_result
-from vlapro_bench.leaderboard.safe_io import UnsafeFileError, looks_like_path, read_json_file
+from vlapro_bench.leaderboard.safe_io import UnsafeFileError, is_url, link_problem, looks_like_path, read_json_file
 from vlapro_bench.leaderboard.schema import CardFile, LeaderboardEntry, entry_json
 from vlapro_bench.leaderboard.validate import Problem, ValidationReport, check_entry
+from vlapro_bench.leaderboard.weights import weights_fingerprint
+from vlapro_bench.policy import is_registered, policy_traits
 
 RECORDS_NAME = "{id}.episodes.jsonl"
 
@@ -125,31 +127,64 @@ def read_run(run: str | Path) -> FinishedRun:
     return FinishedRun(manifest, protocol, records, excluded)
 
 
-def _policy_kwargs(recorded: dict[str, Any], replacements: dict[str, Any] | None) -> dict[str, Any]:
+def _policy_kwargs(recorded: dict[str, Any], replacements: dict[str, Any] | None,
+                   weights: tuple[str, ...] = ()) -> dict[str, Any]:
     """The run's policy arguments, with local paths replaced where the submitter asks: a path
     such as ``/home/me/runs/bank`` means nothing on another machine and is refused by validation,
-    so it may be recorded as a relative path or a download URL instead. Only path-like
-    arguments can be replaced; the others are what the policy ran with."""
+    so it may be recorded as a path inside the leaderboard folder, a download URL, or (for the
+    ``weights`` arguments) null: not published. Only path-like arguments and the policy's
+    declared weights arguments can be replaced; the others are what the policy ran with."""
     kwargs = dict(recorded)
     for key, value in (replacements or {}).items():
         if key not in kwargs:
             raise SubmitError(f"--policy-arg {key}: the run has no policy argument {key!r} "
                               f"(it has {sorted(kwargs) or 'none'})")
-        if not (isinstance(kwargs[key], str) and looks_like_path(kwargs[key])):
+        if key not in weights and not (isinstance(kwargs[key], str) and looks_like_path(kwargs[key])):
             raise SubmitError(f"--policy-arg {key}: only path arguments can be replaced; {key}={kwargs[key]!r} is "
                               f"what the policy ran with")
         kwargs[key] = value
     return kwargs
 
 
-def _load_spec(manifest: dict[str, Any], replacements: dict[str, Any] | None) -> dict[str, Any]:
+def _weights_fingerprint(recorded: dict[str, Any], kwargs: dict[str, Any], weights: tuple[str, ...],
+                         folder: Path | None) -> str | None:
+    """The fingerprint of the weights as the entry publishes them: the copy in the leaderboard
+    folder, or, for a download URL, what the run loaded. ``None`` when one of them is not there
+    to hash (validation then says which)."""
+    paths: dict[str, Path] = {}
+    for key in weights:
+        value = kwargs.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and is_url(value):
+            path = Path(str(recorded.get(key))).expanduser()
+            if not path.exists():
+                raise SubmitError(f"--policy-arg {key}: to fingerprint the weights published at {value}, submit "
+                                  f"hashes what the run loaded, {path}, which is not here; run submit where it is")
+        elif folder is not None and isinstance(value, str) and link_problem(value, folder) is None:
+            path = folder / value
+        else:
+            return None
+        if not path.exists():
+            return None
+        paths[key] = path
+    return weights_fingerprint(paths) if paths else None
+
+
+def _load_spec(manifest: dict[str, Any], replacements: dict[str, Any] | None,
+               folder: Path | None = None) -> dict[str, Any]:
     identity, card = manifest["identity"], manifest.get("policy_card", {})
     kind = card.get("kind", "registry")
-    kwargs = _policy_kwargs(identity.get("policy_kwargs", {}), replacements)
+    recorded = identity.get("policy_kwargs", {})
+    registered = kind == "registry" and is_registered(identity["policy"])
+    weights = policy_traits(identity["policy"]).weights if registered else ()
+    kwargs = _policy_kwargs(recorded, replacements, weights)
+    fingerprint = identity.get("policy_fingerprint")
+    if weights:
+        fingerprint = _weights_fingerprint(recorded, kwargs, weights, folder)
     if kind in ("registry", "module"):
-        return {"kind": kind, "name": identity["policy"], "kwargs": kwargs,
-                "fingerprint": identity.get("policy_fingerprint")}
-    return {"kind": "folder", "name": kind, "kwargs": kwargs, "fingerprint": identity.get("policy_fingerprint")}
+        return {"kind": kind, "name": identity["policy"], "kwargs": kwargs, "fingerprint": fingerprint}
+    return {"kind": "folder", "name": kind, "kwargs": kwargs, "fingerprint": fingerprint}
 
 
 def _privileged(card: CardFile, manifest: dict[str, Any]) -> bool:
@@ -161,8 +196,10 @@ def _privileged(card: CardFile, manifest: dict[str, Any]) -> bool:
 
 
 def build_entry(run: FinishedRun, card: CardFile, split: str, entry_id: str | None = None,
-                today: dt.date | None = None,
-                policy_args: dict[str, Any] | None = None) -> tuple[LeaderboardEntry, list[EpisodeRecord]]:
+                today: dt.date | None = None, policy_args: dict[str, Any] | None = None,
+                folder: Path | None = None) -> tuple[LeaderboardEntry, list[EpisodeRecord]]:
+    """The entry of ``run``; ``folder`` is the leaderboard folder it will sit in (where published
+    weights are hashed)."""
     manifest, identity = run.manifest, run.manifest["identity"]
     tasks = {task: task_result(sum(r.success for r in recs), len(recs), run.excluded[task])
              for task, recs in sorted(run.records.items())}
@@ -178,7 +215,7 @@ def build_entry(run: FinishedRun, card: CardFile, split: str, entry_id: str | No
         "protocol": {"name": run.protocol.name, "hash": manifest["protocol_hash"]},
         "evaluation": {key: identity[key] for key in ("backend", "obs_mode", "control_mode", "camera_size",
                                                       "cameras")},
-        "load": _load_spec(manifest, policy_args),
+        "load": _load_spec(manifest, policy_args, folder),
         "tasks": {task: result.model_dump(mode="json") for task, result in tasks.items()},
         "average": average_result([(r.successes, r.episodes) for r in tasks.values()]).model_dump(mode="json"),
         "records": {"file": RECORDS_NAME.format(id=entry_id), "sha256": records_sha256(episodes),
@@ -215,7 +252,8 @@ def submit(run: str | Path, card: str | Path | CardFile, leaderboards: str | Pat
     """
     finished = read_run(run)
     card = card if isinstance(card, CardFile) else read_card(card)
-    entry, episodes = build_entry(finished, card, split, entry_id, today, policy_args)
+    board = Path(leaderboards) / f"{finished.manifest['identity']['suite']}-{split}"
+    entry, episodes = build_entry(finished, card, split, entry_id, today, policy_args, board)
     folder = Path(leaderboards) / entry.board
     entry_path = folder / f"{entry.id}.json"
     if entry_path.exists() and not replace:

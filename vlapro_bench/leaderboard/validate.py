@@ -6,10 +6,15 @@ every path-like field (no traversal, no absolute paths, no symlink escapes), the
 packaged protocol, or one the maintainer passes, whose hash equals the entry's), completeness
 (every task of the split, the protocol's episode count per task), the numbers (rates and
 intervals recomputed), the records file when present (canonical hash, counts, and that its
-seeds are the protocol's seeds), and unique names within the folder.
+seeds are the protocol's seeds), unique names within the folder (after Unicode normalisation,
+lookalikes folded), a registry policy that is registered, and a ``privileged: false`` that the
+registered policy's declared traits (:class:`~vlapro_bench.policy.PolicyTraits`) or the records
+do not contradict.
 
-Validation never imports the policy, never opens anything outside the leaderboard folder except
-files the maintainer names on the command line, and reports every problem it finds at once.
+Validation never builds or runs a policy and never imports code an entry names (for a registry
+policy it reads the traits the registered package declares), never opens anything outside the
+leaderboard folder except files the maintainer names on the command line, and reports every
+problem it finds at once.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 from pydantic import ValidationError
 
+from vlapro_bench.env import MAX_CAMERA_SIZE
 from vlapro_bench.evaluation.protocol import Protocol, ProtocolError, available_protocols, load_protocol
 from vlapro_bench.evaluation.records import EpisodeRecord
+from vlapro_bench.leaderboard.names import name_key
 from vlapro_bench.leaderboard.records import RecordsFileError, parse_records, records_sha256
 from vlapro_bench.leaderboard.results import average_problems, counts_by_task, expected_seeds, task_problems
 from vlapro_bench.leaderboard.safe_io import (
@@ -36,14 +44,21 @@ from vlapro_bench.leaderboard.safe_io import (
     relative_path_problem,
 )
 from vlapro_bench.leaderboard.schema import LeaderboardEntry, parse_entry
+from vlapro_bench.leaderboard.weights import weights_args, weights_problems
+from vlapro_bench.policy import is_registered, policy_names, policy_traits
+from vlapro_bench.sim.suites import suite_profile
 from vlapro_bench.splits import SplitError, load_split
 
 #: Files a leaderboard folder may hold besides entries: the rendered table and the records.
 RENDERED_FILE = "README.md"
 RECORDS_SUFFIX = ".jsonl"
 EARLIEST_DATE = dt.date(2024, 1, 1)
+#: The leaderboard folders a leaderboards root may hold: one per suite and split (``LeaderboardEntry.board``).
+BOARD_NAMES = frozenset(f"{suite}-{split}" for suite in get_args(LeaderboardEntry.model_fields["suite"].annotation)
+                        for split in get_args(LeaderboardEntry.model_fields["split"].annotation))
 
-__all__ = ["MAX_ENTRY_BYTES", "Problem", "ValidationReport", "check_entry", "validate_entry", "validate_folder"]
+__all__ = ["MAX_ENTRY_BYTES", "Problem", "ValidationReport", "board_folders", "check_entry", "validate_entry",
+           "validate_folder", "validate_path"]
 
 
 @dataclass(frozen=True)
@@ -96,10 +111,6 @@ def resolve_protocol(name: str, override: Protocol | None) -> Protocol:
     return load_protocol(name)
 
 
-def normalized_name(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
 def load_entry(path: Path) -> tuple[LeaderboardEntry | None, list[Problem]]:
     """Read and schema-check one entry file; never raises for bad content."""
     try:
@@ -126,12 +137,14 @@ def _path_problems(entry: LeaderboardEntry, folder: Path) -> list[Problem]:
                                              ("records.file", relative_path_problem(entry.records.file, folder))]
     if entry.policy.weights is not None:
         checks.append(("policy.weights", link_problem(entry.policy.weights, folder)))
+    weights = weights_args(entry.load)
     for key, value in entry.load.kwargs.items():
-        if isinstance(value, str) and looks_like_path(value):
+        if key not in weights and isinstance(value, str) and looks_like_path(value):
             checks.append((f"load.kwargs.{key}", link_problem(value, folder)))
     if looks_like_path(entry.load.name):
         checks.append(("load.name", relative_path_problem(entry.load.name, folder)))
     problems = [Problem("path", f"{where}: {why}") for where, why in checks if why]
+    problems += [Problem(code, f"{where}: {why}") for code, where, why in weights_problems(entry.load, folder)]
     if not entry.records.file.endswith(RECORDS_SUFFIX):
         problems.append(Problem("file_type", f"records.file: {entry.records.file!r} must be a {RECORDS_SUFFIX} file"))
     return problems
@@ -139,6 +152,10 @@ def _path_problems(entry: LeaderboardEntry, folder: Path) -> list[Problem]:
 
 def _load_problems(entry: LeaderboardEntry) -> list[Problem]:
     name, kind = entry.load.name, entry.load.kind
+    if kind == "registry" and ":" not in name and not is_registered(name):
+        return [Problem("load", f"load.name: {name!r} is not a registered policy ({', '.join(policy_names())}); "
+                                f"a registry name is only ever looked up in the registry (a folder of that name is "
+                                f"never loaded in its place). Use kind 'folder' with a fingerprint for weights")]
     if kind == "module" and name.count(":") != 1:
         return [Problem("schema", f"load.name: a module policy is 'package.module:factory', got {name!r}")]
     if kind != "module" and ":" in name:
@@ -147,6 +164,36 @@ def _load_problems(entry: LeaderboardEntry) -> list[Problem]:
         return [Problem("schema", "load.fingerprint: a folder policy (checkpoint, bank) needs the sha256 of its "
                                   "weights so verify can tell it got the same ones")]
     return []
+
+
+def _privileged_problems(entry: LeaderboardEntry) -> list[Problem]:
+    """A registered policy that declares it reads simulator state cannot be listed as one that does not."""
+    if entry.policy.privileged or entry.load.kind != "registry" or not is_registered(entry.load.name):
+        return []
+    if policy_traits(entry.load.name).reads_simulator(entry.load.kwargs):
+        return [Problem("privileged", f"policy.privileged: false, but {entry.load.name!r} with these arguments reads "
+                                      f"simulator state; set privileged to true (the entry is then listed as an "
+                                      f"unranked reference)")]
+    return []
+
+
+def _settings_problems(entry: LeaderboardEntry) -> list[Problem]:
+    """Evaluation settings the environment refuses: verify could not rebuild what the entry ran
+    (the upstream backends keep the embedded suites' camera and control-mode names)."""
+    settings, profile = entry.evaluation, suite_profile(entry.suite)
+    problems = []
+    if settings.control_mode not in profile.control_modes:
+        problems.append(Problem("settings", f"evaluation.control_mode: {settings.control_mode!r} is not a control mode "
+                                            f"of the {entry.suite} suite ({', '.join(profile.control_modes)})"))
+    if settings.cameras is not None:
+        unknown = sorted(set(settings.cameras) - set(profile.robot.cameras))
+        if unknown or not settings.cameras:
+            problems.append(Problem("settings", f"evaluation.cameras: {unknown or 'none'} are not cameras of the "
+                                                f"{entry.suite} suite ({', '.join(profile.robot.cameras)})"))
+    if max(settings.camera_size) > MAX_CAMERA_SIZE:
+        problems.append(Problem("settings", f"evaluation.camera_size: {list(settings.camera_size)} is larger than "
+                                            f"the environment renders ({MAX_CAMERA_SIZE} pixels a side)"))
+    return problems
 
 
 def _protocol_problems(entry: LeaderboardEntry, protocol: Protocol) -> list[Problem]:
@@ -210,6 +257,9 @@ def _records_problems(entry: LeaderboardEntry, records_data: bytes, name: str,
     except RecordsFileError as exc:
         return [Problem("records_content", str(exc))], None
     problems = []
+    if not entry.policy.privileged and any(r.extras.get("privileged") is True for r in records):
+        problems.append(Problem("privileged", f"policy.privileged: false, but {name} records episodes of a policy "
+                                              f"that reported privileged: true; set privileged to true"))
     digest = records_sha256(records)
     if digest != entry.records.sha256:
         problems.append(Problem("records_hash", f"records.sha256: the entry says {entry.records.sha256[:12]}..., "
@@ -242,7 +292,7 @@ def _seed_span(seeds: list[int]) -> str:
 
 def _duplicate_problems(entry: LeaderboardEntry, folder: Path, own_path: Path | None) -> list[Problem]:
     problems = []
-    mine = normalized_name(entry.policy.name)
+    mine = name_key(entry.policy.name)
     for other in sorted(folder.glob("*.json")):
         if own_path is not None and other.resolve() == own_path.resolve():
             continue
@@ -252,10 +302,11 @@ def _duplicate_problems(entry: LeaderboardEntry, folder: Path, own_path: Path | 
             continue  # reported when that file is validated
         policy = data.get("policy")
         name = policy.get("name") if isinstance(policy, dict) else None
-        if isinstance(name, str) and normalized_name(name) == mine:
+        if isinstance(name, str) and name_key(name) == mine:
             problems.append(Problem("duplicate", f"policy.name: {entry.policy.name!r} is already used by "
-                                                 f"{other.name}; names are unique within a leaderboard (pick "
-                                                 f"another name, or replace that entry)"))
+                                                 f"{other.name} (names are compared after Unicode normalisation, "
+                                                 f"case and lookalike letters folded); pick another name, or "
+                                                 f"replace that entry"))
         elif data.get("id") == entry.id:
             problems.append(Problem("duplicate", f"id: {entry.id!r} is already used by {other.name}"))
     return problems
@@ -277,6 +328,8 @@ def check_entry(entry: LeaderboardEntry, folder: Path, *, own_path: Path | None 
         add([Problem("entry_id", f"id: {entry.id!r} but the file is {own_path.name}; name it {entry.id}.json")])
     add(_path_problems(entry, folder))
     add(_load_problems(entry))
+    add(_privileged_problems(entry))
+    add(_settings_problems(entry))
     add(_date_problems(entry, today or dt.date.today()))
     if "vlapro-bench" not in entry.provenance.packages:
         add([Problem("schema", "provenance.packages: the vlapro-bench version is missing")])
@@ -358,4 +411,33 @@ def validate_folder(folder: str | Path, *, protocol: Protocol | None = None, tas
                else "only JSON entries, their .jsonl records and the rendered README.md belong here, as regular "
                     "files (no symlinks, folders or hidden files)")
         reports.append(ValidationReport(path, None, [Problem("file_type", f"{path.name}: {why}")]))
+    return reports
+
+
+def board_folders(root: str | Path) -> list[Path]:
+    """The leaderboard folders (``<suite>-<split>``) directly under the leaderboards ``root``."""
+    root = Path(root)
+    return sorted(p for p in root.iterdir() if p.name in BOARD_NAMES and p.is_dir() and not p.is_symlink())
+
+
+def is_leaderboards_root(path: str | Path) -> bool:
+    """A folder that holds leaderboard folders rather than entries (``leaderboards/`` itself)."""
+    path = Path(path)
+    return path.is_dir() and path.name not in BOARD_NAMES and bool(board_folders(path))
+
+
+def validate_path(path: str | Path, *, protocol: Protocol | None = None, tasks: Sequence[str] | None = None,
+                  require_records: bool = False) -> list[ValidationReport]:
+    """An entry file, a leaderboard folder, or the leaderboards root: every board under it, plus
+    a report for each other visible folder there (it is not a leaderboard, so nothing in it counts)."""
+    path = Path(path)
+    options = {"protocol": protocol, "tasks": tasks, "require_records": require_records}
+    if not is_leaderboards_root(path):
+        return validate_folder(path, **options) if path.is_dir() else [validate_entry(path, **options)]
+    reports = [report for board in board_folders(path) for report in validate_folder(board, **options)]
+    for other in sorted(path.iterdir()):
+        if other.is_dir() and other.name not in BOARD_NAMES and not other.name.startswith("."):
+            reports.append(ValidationReport(other, None, [Problem("folder", f"{other.name}/ is not a leaderboard "
+                                                                            f"folder; they are named "
+                                                                            f"{', '.join(sorted(BOARD_NAMES))}")]))
     return reports

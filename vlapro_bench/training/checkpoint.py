@@ -16,7 +16,11 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from vlapro_bench.backbones import BACKBONES
+
 CHECKPOINTS = "checkpoints"
+#: The backbone of checkpoints written before ``state.json`` named one.
+DEFAULT_BACKBONE = "tinyvla"
 
 
 def checkpoint_dirs(run: str | Path) -> list[Path]:
@@ -58,11 +62,22 @@ def save_checkpoint(run: str | Path, step: int, model: torch.nn.Module, optimize
 
 
 def read_state(checkpoint: str | Path) -> dict[str, Any]:
+    """A checkpoint's ``state.json``. Its ``backbone`` must be a registered backbone name: a
+    checkpoint can come from anyone (a download, a leaderboard entry), and the name is used to
+    build the model and pick the policy, so it must never be able to name a module to import."""
     path = Path(checkpoint) / "state.json"
     try:
-        return json.loads(path.read_text())
+        state = json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError) as exc:
         raise ValueError(f"Checkpoint state {path} is missing or corrupt: {exc}") from exc
+    if not isinstance(state, dict):
+        raise ValueError(f"Checkpoint state {path} is corrupt: not a JSON object")
+    backbone = state.get("backbone", DEFAULT_BACKBONE)
+    if not isinstance(backbone, str) or backbone not in BACKBONES:
+        raise ValueError(f"Checkpoint state {path} names backbone {backbone!r}, which is not a registered backbone "
+                         f"({', '.join(sorted(BACKBONES))}); a checkpoint names a registered backbone, never code "
+                         f"to import")
+    return state
 
 
 def trained_observation(path: str | Path) -> tuple[tuple[str, ...], tuple[int, int] | None]:
