@@ -9,13 +9,16 @@ import pandas as pd
 import typer
 from tqdm import tqdm
 
+from vlapro_bench.cli_boundary import HELP_EPILOG, ErrorBoundary
 from vlapro_bench.evaluation.cli import eval_command, report_command
 from vlapro_bench.leaderboard.cli import leaderboard_app
 from vlapro_bench.memory.cli import memory_app
 from vlapro_bench.reproduce.cli import reproduce_command
 
 app = typer.Typer(
+    cls=ErrorBoundary,
     help="vlapro-bench: cross-task transfer benchmark for vision-language-action policies.",
+    epilog=HELP_EPILOG,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,

@@ -128,7 +128,10 @@ def report_command(
 
 
 def _standalone_app() -> typer.Typer:
-    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
+    from vlapro_bench.cli_boundary import ErrorBoundary  # noqa: PLC0415
+
+    app = typer.Typer(cls=ErrorBoundary, no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_show_locals=False)
     app.command("eval")(eval_command)
     app.command("report")(report_command)
     return app

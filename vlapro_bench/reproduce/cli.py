@@ -45,7 +45,10 @@ def reproduce_command(
 
 
 def _standalone_app() -> typer.Typer:
-    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
+    from vlapro_bench.cli_boundary import ErrorBoundary  # noqa: PLC0415
+
+    app = typer.Typer(cls=ErrorBoundary, no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_show_locals=False)
     app.command("reproduce")(reproduce_command)
     app.command("noop", hidden=True)(lambda: None)  # keeps "reproduce" a sub-command, as in the main CLI
     return app
