@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import re
+from pathlib import Path
 
 import pytest
 import typer
@@ -22,12 +23,6 @@ def invoke(args: list[str], **env: str):
     return runner.invoke(app, [str(a) for a in args], env={**WIDE, DEBUG_VARIABLE: "", **env})
 
 
-def test_a_run_error_is_one_line_without_traceback(tmp_path):
-    result = invoke(["render", "click_bell", "--size", "0x0", "--out", tmp_path / "r.png"])
-    assert result.exit_code == 1
-    assert message_lines(result.stderr) == ["error: camera_size must be between 8 and 2048 pixels, got (0, 0)"]
-
-
 def message_lines(stderr: str) -> list[str]:
     """stderr without progress bars (tqdm redraws with carriage returns)."""
     return [line for line in re.split(r"[\r\n]+", stderr) if line.strip() and not _PROGRESS.search(line)]
@@ -36,6 +31,94 @@ def message_lines(stderr: str) -> list[str]:
 def flat(text: str) -> str:
     """Output with rich's boxes and line wrapping undone."""
     return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
+
+
+@pytest.fixture
+def paths(tmp_path) -> dict[str, Path]:
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    adir = tmp_path / "adir"
+    adir.mkdir()
+    corrupt = tmp_path / "corrupt" / "meta"
+    corrupt.mkdir(parents=True)
+    (corrupt / "info.json").write_text("{\"codebase_version\": ")
+    return {"FILE": afile, "DIR": adir, "CORRUPT": corrupt.parent, "NEW": tmp_path / "new"}
+
+
+def _fill(args: list[str], paths: dict[str, Path]) -> list[str]:
+    out = []
+    for arg in args:
+        for key, path in paths.items():
+            arg = arg.replace(key, str(path))
+        out.append(arg)
+    return out
+
+
+#: Usage errors (exit code 2): found while the options are parsed, before any work.
+USAGE_ERRORS = [
+    (["list", "--suite", "nope"], "unknown suite 'nope'"),
+    (["expert", "click_bell", "--episodes", "-1"], "'--episodes'"),
+    (["baselines", "--episodes", "-1"], "'--episodes'"),
+    (["rollout", "click_bell", "--episodes", "-1", "--obs-mode", "state"], "'--episodes'"),
+    (["render", "click_bell", "--steps", "-5"], "'--steps'"),
+    (["render", "click_bell", "--seed", "-1"], "'--seed'"),
+    (["render", "click_bell", "--out", "DIR"], "is a folder; give a file path"),
+    (["render", "click_bell", "--out", "FILE/x.png"], "is a file, so"),
+    (["baselines", "--episodes", "1", "--csv", "DIR"], "is a folder; give a file path"),
+    (["rollout", "click_bell", "--obs-mode", "state", "--csv", "DIR"], "is a folder; give a file path"),
+    (["eval", "click_bell", "--out", "FILE"], "is a file; give a folder"),
+    (["eval", "click_bell", "--out", "FILE/sub"], "is a file, so the folder"),
+    (["eval", "click_bell", "--cache-dir", "FILE"], "'--cache-dir'"),
+    (["eval", "click_bell", "--workers", "0"], "'--workers'"),
+    (["eval", "click_bell", "--episodes", "0"], "'--episodes'"),
+    (["eval", "click_bell", "--obs-mode", "state", "--policy-arg", "foo=1", "--out", "NEW"],
+     "unexpected keyword argument 'foo'; it takes seed"),
+    (["collect", "--out", "FILE", "--task", "click_bell"], "is a file; give a folder"),
+    (["collect", "--out", "NEW", "--task", "click_bell", "--seed-start", "-3"], "'--seed-start'"),
+    (["train", "--data", "CORRUPT", "--out", "FILE"], "'--out'"),
+    (["train", "--data", "CORRUPT", "--out", "NEW", "--device", "tpu"], "device must be cpu, cuda, cuda:N, mps or"),
+    (["report", "DIR", "--out", "FILE"], "is a file; give a folder"),
+    (["reproduce", "--out", "FILE"], "is a file; give a folder"),
+    (["memory", "build", "--backbone", "DIR", "--data", "DIR", "--out", "FILE"], "is a file; give a folder"),
+    (["memory", "build", "--backbone", "DIR", "--data", "DIR", "--out", "NEW", "--device", "gpu"],
+     "device must be"),
+    (["memory", "inspect", "DIR", "--picture", "DIR"], "is a folder; give a file path"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), USAGE_ERRORS, ids=[" ".join(a) for a, _ in USAGE_ERRORS])
+def test_usage_errors_name_the_option_and_show_no_traceback(paths, args, expected):
+    result = invoke(_fill(args, paths))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert expected in flat(result.output), result.output
+
+
+def test_list_blames_the_suite_not_the_split_version():
+    result = invoke(["list", "--suite", "nope"])
+    assert "--split-version" not in result.output and "choose one of robotwin, rlbench" in flat(result.output)
+
+
+#: Errors found while the command runs (exit code 1): one line on stderr.
+RUN_ERRORS = [
+    (["rollout", "click_bell", "--obs-mode", "state", "--episodes", "1", "--policy-arg", "foo=1"],
+     "error: policy 'random': got an unexpected keyword argument 'foo'; it takes seed"),
+    (["rollout", "click_bell", "--obs-mode", "state", "--episodes", "1", "--policy", "tinyvla"],
+     "error: policy 'tinyvla': missing a required argument: 'checkpoint'"),
+    (["render", "click_bell", "--size", "0x0", "--out", "NEW/r.png"], "error: camera_size must be between 8 and 2048"),
+    (["render", "click_bell", "--size", "4000x4000", "--out", "NEW/r.png"], "error: camera_size must be between"),
+    (["train", "--data", "CORRUPT", "--out", "NEW", "--device", "cpu"], "meta/info.json: not valid JSON"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), RUN_ERRORS, ids=[" ".join(a) for a, _ in RUN_ERRORS])
+def test_run_errors_are_one_line(paths, args, expected):
+    result = invoke(_fill(args, paths))
+    assert result.exit_code == 1, result.output
+    lines = message_lines(result.stderr)
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    assert expected in lines[0]
 
 
 # -- the boundary itself ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,10 @@ class UnknownPolicyError(LookupError):
     """A policy name that is neither registered nor a loadable ``module:factory``."""
 
 
+class PolicyArgumentError(ValueError):
+    """Policy arguments (``--policy-arg``) that the policy's factory does not take, or misses."""
+
+
 def register_policy(name: str) -> Callable[[PolicyFactory], PolicyFactory]:
     """Decorator: register ``factory(env, **kwargs) -> Policy`` under ``name``."""
 
@@ -82,6 +87,7 @@ def _lazy_factory(module_name: str) -> PolicyFactory:
 
     factory.__doc__ = f"Lazily loads {module_name}.make_policy."
     factory.observation_reads = observation_reads  # type: ignore[attr-defined]
+    factory.target = lambda: importlib.import_module(module_name).make_policy  # type: ignore[attr-defined]
     return factory
 
 
@@ -127,9 +133,28 @@ def resolve_policy_factory(spec: str) -> PolicyFactory:
     return _POLICIES[spec]
 
 
+def check_policy_arguments(spec: str, factory: PolicyFactory, kwargs: dict[str, Any]) -> None:
+    """Refuse arguments the factory does not take (or a required one left out) before calling it:
+    the call's own ``TypeError`` names a Python function, not the argument the user mistyped."""
+    target = factory.target() if callable(getattr(factory, "target", None)) else factory  # type: ignore[attr-defined]
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):  # a builtin or C callable: nothing to check against
+        return
+    try:
+        signature.bind(None, **kwargs)  # the environment is the first positional argument
+    except TypeError as exc:
+        takes = [p.name for p in list(signature.parameters.values())[1:]
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        raise PolicyArgumentError(f"policy {spec!r}: {exc}; it takes {', '.join(takes) or 'no arguments'} "
+                                  "(give them as --policy-arg key=value)") from None
+
+
 def make_policy(spec: str, env: gym.Env, **kwargs: Any) -> Policy:
     """Build a policy for ``env`` and check it honours the contract."""
-    policy = resolve_policy_factory(spec)(env, **kwargs)
+    factory = resolve_policy_factory(spec)
+    check_policy_arguments(spec, factory, kwargs)
+    policy = factory(env, **kwargs)
     missing = [name for name in ("reset", "act", "privileged") if not hasattr(policy, name)]
     if missing:
         raise TypeError(f"Policy {spec!r} lacks {missing}; a policy needs reset(), act() and a privileged flag")
@@ -141,8 +166,12 @@ def declared_reads(spec: str, **kwargs: Any) -> ObservationReads | None:
 
     ``None`` means the policy does not say; the caller then renders what the user asked for.
     """
-    declare = getattr(resolve_policy_factory(spec), "observation_reads", None)
-    return declare(**kwargs) if callable(declare) else None
+    factory = resolve_policy_factory(spec)
+    declare = getattr(factory, "observation_reads", None)
+    if not callable(declare):
+        return None
+    check_policy_arguments(spec, factory, kwargs)
+    return declare(**kwargs)
 
 
 def check_chunk(chunk: Any, action_dim: int) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,14 @@ from typing import Any
 from vlapro_bench.config_files import read_json_object
 
 LR_SCHEDULES = ("constant", "cosine")
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def check_device(device: str) -> str:
+    """Refuse a device name torch cannot parse when the config is made, not at the first tensor move."""
+    if not isinstance(device, str) or not _DEVICE.fullmatch(device):
+        raise ValueError(f"device must be cpu, cuda, cuda:N, mps or auto, got {device!r}")
+    return device
 
 
 @dataclass
@@ -75,6 +84,7 @@ class TrainConfig:
             raise ValueError(f"warmup_steps must be in [0, steps={self.steps}), got {self.warmup_steps}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        check_device(self.device)
 
     def learning_rate(self, step: int) -> float:
         """The learning rate of optimiser step ``step`` (0-based)."""

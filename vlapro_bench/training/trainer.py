@@ -23,7 +23,7 @@ from vlapro_bench.training.checkpoint import (
     read_state,
     save_checkpoint,
 )
-from vlapro_bench.training.config import TrainConfig
+from vlapro_bench.training.config import TrainConfig, check_device
 from vlapro_bench.training.data import IMAGE_PREFIX, ChunkDataset
 
 #: Machines with at most this many cores train with one math thread unless told otherwise.
@@ -33,9 +33,14 @@ SMALL_MACHINE_CORES = 4
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    device = torch.device(check_device(name))
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={name!r} but CUDA is not available here; use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device={name!r} but this machine has {torch.cuda.device_count()} CUDA device(s); "
+                         "use cuda:0 or auto")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={name!r} but MPS is not available here; use --device cpu")
     return device
 
 
