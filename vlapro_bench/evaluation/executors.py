@@ -8,19 +8,28 @@ writes them; workers never touch the records file.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
+from vlapro_bench.errors import WorkerDiedError
 from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.evaluation.worker import EpisodeWorker, ExpertCheck, Job, WorkerConfig
 
 EXECUTORS = ("local", "ray")
 Result = EpisodeRecord | ExpertCheck
+#: Seconds between a pool worker's checks that its parent is alive (where no death signal exists).
+PARENT_POLL_S = 0.5
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Executor(Protocol):
@@ -67,8 +76,35 @@ def one_math_thread() -> None:
         torch.set_num_threads(1)
 
 
-def _init_process(config: WorkerConfig) -> None:
+def exit_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` (the evaluation that started it) dies.
+
+    A pool worker otherwise outlives a SIGKILLed evaluation for minutes, holding its environment
+    and policy (about 250 MB each), and keeps the pool's resource tracker alive with it. On
+    Linux the kernel sends SIGTERM at the parent's death (``PR_SET_PDEATHSIG``); everywhere, a
+    daemon thread also polls the parent id, which covers other systems and a parent that died
+    before the signal was armed. The pool spawns its workers from the thread that runs the
+    evaluation, which outlives the pool, so the death signal never fires early.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):  # no libc symbol: the watchdog below still works
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _init_process(config: WorkerConfig, parent_pid: int) -> None:
     global _PROCESS_WORKER
+    exit_with_parent(parent_pid)
     one_math_thread()
     _PROCESS_WORKER = EpisodeWorker(config)
 
@@ -83,19 +119,26 @@ class LocalPoolExecutor:
 
     Processes are spawned, not forked: a forked child would inherit the parent's GL contexts,
     torch thread pools and open files. ``concurrent.futures`` rather than ``multiprocessing.Pool``
-    because it raises ``BrokenProcessPool`` when a worker dies instead of waiting forever.
+    because it raises ``BrokenProcessPool`` when a worker dies instead of waiting forever; that
+    becomes :class:`~vlapro_bench.errors.WorkerDiedError`. Workers end when the evaluation does,
+    even when it is killed (:func:`exit_with_parent`).
     """
 
     def __init__(self, config: WorkerConfig, workers: int):
         self.workers = workers
         self._pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_process,
-                                         initargs=(config,))
+                                         initargs=(config, os.getpid()))
 
     def map_unordered(self, jobs: Iterable[Job]) -> Iterator[Result]:
         futures = [self._pool.submit(_run_in_process, job) for job in jobs]
         try:
             for future in as_completed(futures):
-                yield future.result()
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    raise WorkerDiedError("an evaluation worker process died (killed, or out of memory); the "
+                                          "episodes it was playing are not recorded") from exc
+                yield result
         finally:
             for future in futures:
                 future.cancel()

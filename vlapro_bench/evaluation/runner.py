@@ -17,6 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from vlapro_bench.errors import RunInterrupted, WorkerDiedError
 from vlapro_bench.evaluation.executors import EXECUTORS, Executor, make_executor
 from vlapro_bench.evaluation.expert_filter import ExpertFilter, TaskSeeds
 from vlapro_bench.evaluation.manifest import (
@@ -31,7 +32,7 @@ from vlapro_bench.evaluation.manifest import (
 )
 from vlapro_bench.evaluation.policy_spec import DEFAULT_CAMERA_SIZE, policy_reads, rendered_observation
 from vlapro_bench.evaluation.protocol import Protocol
-from vlapro_bench.evaluation.records import EpisodeRecord, RecordLog
+from vlapro_bench.evaluation.records import RECORDS_FILE, EpisodeRecord, RecordLog
 from vlapro_bench.evaluation.worker import EpisodeWorker, ExpertCheck, Job, WorkerConfig
 from vlapro_bench.policy import ObservationReads
 from vlapro_bench.registry import get_task_class
@@ -204,6 +205,11 @@ def evaluate(settings: EvalSettings, out: str | Path, executor: str = "local", w
             for record in _progress(runner.map_unordered(jobs), len(jobs), f"eval {label}", progress):
                 log.append(record)
                 played += 1
+        except KeyboardInterrupt:
+            raise RunInterrupted(_kept(folder, log, played)) from None
+        except WorkerDiedError as exc:
+            exc.kept = _kept(folder, log, played)
+            raise
         finally:
             runner.close()
             log.close()
@@ -212,6 +218,12 @@ def evaluate(settings: EvalSettings, out: str | Path, executor: str = "local", w
         wanted = {(task, seed) for task, chosen in seeds.items() for seed in chosen.seeds}
         records = [r for key, r in sorted(log.records.items()) if key in wanted]
         return RunResult(folder, manifest, records, played)
+
+
+def _kept(folder: Path, log: RecordLog, played: int) -> str:
+    """What a stopped evaluation leaves: every finished episode is in the records file."""
+    return (f"{len(log.records)} finished episode(s) are kept in {folder / RECORDS_FILE} ({played} played in this "
+            "session)")
 
 
 def _write_filter(folder: Path, seeds: dict[str, TaskSeeds], manifest: dict[str, Any]) -> None:
