@@ -37,7 +37,8 @@ class Executor(Protocol):
 
     def map_unordered(self, jobs: Iterable[Job]) -> Iterator[Result]: ...
 
-    def close(self) -> None: ...
+    def close(self, cancel: bool = False) -> None:
+        """Release the workers; ``cancel``: the run stopped early, so drop work in flight."""
 
 
 class InProcessExecutor:
@@ -51,7 +52,7 @@ class InProcessExecutor:
         for job in jobs:
             yield self.worker.run(job)
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
         self.worker.close()
 
 
@@ -105,6 +106,9 @@ def exit_with_parent(parent_pid: int) -> None:
 def _init_process(config: WorkerConfig, parent_pid: int) -> None:
     global _PROCESS_WORKER
     exit_with_parent(parent_pid)
+    # Ctrl-C reaches the whole process group; the evaluation handles it and ends the workers
+    # (LocalPoolExecutor.close), so a worker need not print a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     one_math_thread()
     _PROCESS_WORKER = EpisodeWorker(config)
 
@@ -143,7 +147,13 @@ class LocalPoolExecutor:
             for future in futures:
                 future.cancel()
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
+        """``cancel`` (Ctrl-C, an error): terminate the workers rather than wait for the episodes
+        they already took, each of which may take a minute; their results would be dropped anyway."""
+        if cancel:
+            processes = getattr(self._pool, "_processes", None) or {}  # private, but stable since 3.2
+            for process in list(processes.values()):
+                process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -171,7 +181,7 @@ class RayExecutor:
     def map_unordered(self, jobs: Iterable[Job]) -> Iterator[Result]:
         yield from self._pool.map_unordered(lambda actor, job: actor.run.remote(job), list(jobs))
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
         for actor in self._actors:
             self._ray.kill(actor)
         if self._owns_ray:

@@ -194,7 +194,7 @@ def evaluate(settings: EvalSettings, out: str | Path, executor: str = "local", w
         if executor != "local" or workers > 1:
             main_worker.close()  # it only validated the spec; pool processes build their own
         runner = make_executor(executor, config, workers, main_worker, address)
-        played = 0
+        played, stopped = 0, True
         try:
             expert_filter = ExpertFilter(settings.protocol, cache_dir)
             seeds = expert_filter.select(settings.tasks, n, _check_runner(runner, progress))
@@ -205,13 +205,14 @@ def evaluate(settings: EvalSettings, out: str | Path, executor: str = "local", w
             for record in _progress(runner.map_unordered(jobs), len(jobs), f"eval {label}", progress):
                 log.append(record)
                 played += 1
+            stopped = False
         except KeyboardInterrupt:
             raise RunInterrupted(_kept(folder, log, played)) from None
         except WorkerDiedError as exc:
             exc.kept = _kept(folder, log, played)
             raise
         finally:
-            runner.close()
+            runner.close(cancel=stopped)
             log.close()
             session.update(finished=utc_now(), episodes_played=played)
             write_manifest(folder, manifest)

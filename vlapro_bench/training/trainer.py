@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from vlapro_bench.backbones import build_backbone
 from vlapro_bench.datasets import LeRobotV3Dataset
+from vlapro_bench.errors import RunInterrupted
 from vlapro_bench.training.augment import random_shift
 from vlapro_bench.training.checkpoint import (
     checkpoint_dirs,
@@ -102,11 +103,20 @@ def _to(value: Any, device: torch.device) -> Any:
     return value.to(device, non_blocking=True) if torch.is_tensor(value) else value
 
 
+def _kept(last: Path | None, config: TrainConfig) -> str:
+    """What a stopped run leaves: its newest checkpoint, which a re-run continues from."""
+    if last is None:
+        return f"no checkpoint yet (the first is written at step {config.checkpoint_every}), so a re-run starts over"
+    step = int(read_state(last)["step"])
+    return f"checkpoint step {step} of {config.steps} is kept in {last}"
+
+
 def train(config: TrainConfig, progress: bool = True) -> Path:
     """Train ``config.backbone`` on ``config.data``; resume if ``config.out`` has checkpoints.
 
     Returns the last checkpoint. Batches are drawn from a generator seeded by (seed, step), so a
-    resumed run sees exactly the batches an uninterrupted run would have seen.
+    resumed run sees exactly the batches an uninterrupted run would have seen. Ctrl-C raises
+    :class:`~vlapro_bench.errors.RunInterrupted` naming the checkpoint a re-run resumes from.
     """
     run = Path(config.out)
     run.mkdir(parents=True, exist_ok=True)
@@ -147,28 +157,32 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     started = time.perf_counter()
     bar = tqdm(initial=start, total=config.steps, desc="train", unit="step", disable=not progress)
     batches = prefetched_batches(lambda step: step_batch(samples, config, step, device), start, config.steps)
-    for step, batch in batches:
-        torch.manual_seed(config.seed + step)  # dropout
-        for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate(step)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
-            loss = model.compute_loss(batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        done = step + 1
-        bar.update(1)
-        if done % 20 == 0 or done == config.steps:
-            rate = (done - start) * config.batch_size / (time.perf_counter() - started)
-            bar.set_postfix(loss=f"{loss.item():.4f}", samples_s=f"{rate:.0f}")
-            log.write(json.dumps({"step": done, "loss": loss.item(), "lr": config.learning_rate(step),
-                                 "samples_per_s": rate}) + "\n")
-            log.flush()
-        if done % config.checkpoint_every == 0 or done == config.steps:
-            last = save_checkpoint(run, done, model, optimizer, meta, config.keep_checkpoints)
-    bar.close()
-    log.close()
+    try:
+        for step, batch in batches:
+            torch.manual_seed(config.seed + step)  # dropout
+            for group in optimizer.param_groups:
+                group["lr"] = config.learning_rate(step)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
+                loss = model.compute_loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            done = step + 1
+            bar.update(1)
+            if done % 20 == 0 or done == config.steps:
+                rate = (done - start) * config.batch_size / (time.perf_counter() - started)
+                bar.set_postfix(loss=f"{loss.item():.4f}", samples_s=f"{rate:.0f}")
+                log.write(json.dumps({"step": done, "loss": loss.item(), "lr": config.learning_rate(step),
+                                     "samples_per_s": rate}) + "\n")
+                log.flush()
+            if done % config.checkpoint_every == 0 or done == config.steps:
+                last = save_checkpoint(run, done, model, optimizer, meta, config.keep_checkpoints)
+    except KeyboardInterrupt:
+        raise RunInterrupted(_kept(last, config)) from None
+    finally:
+        bar.close()
+        log.close()
     if last is None:  # nothing left to do: the run had already reached config.steps
         last = existing[-1]
     return last
