@@ -29,6 +29,7 @@ from vlapro_bench.training.data import IMAGE_PREFIX, ChunkDataset
 
 #: Machines with at most this many cores train with one math thread unless told otherwise.
 SMALL_MACHINE_CORES = 4
+LOG_FILE = "log.jsonl"
 
 
 def resolve_device(name: str) -> torch.device:
@@ -103,6 +104,24 @@ def _to(value: Any, device: torch.device) -> Any:
     return value.to(device, non_blocking=True) if torch.is_tensor(value) else value
 
 
+def truncate_log(path: Path, step: int) -> None:
+    """Keep the log lines up to ``step``, the checkpoint a run resumes from: the resumed run logs
+    the steps after it again, and a log that held them twice would plot a run that never was."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:  # the torn last line of a killed run
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("step"), int) and entry["step"] <= step:
+            kept.append(line + "\n")
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("".join(kept))
+    os.replace(partial, path)
+
+
 def _kept(last: Path | None, config: TrainConfig) -> str:
     """What a stopped run leaves: its newest checkpoint, which a re-run continues from."""
     if last is None:
@@ -125,9 +144,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         torch.set_num_threads(config.torch_threads or default_threads())
     existing = checkpoint_dirs(run)
     resume_state = read_state(existing[-1]) if existing else None
-    if resume_state is not None and resume_state["train_config"]["data"] != config.data:
-        raise ValueError(f"{run} was trained on {resume_state['train_config']['data']}, not {config.data}; "
-                         "use a new --out folder")
+    if resume_state is not None:
+        config.check_resumes(resume_state["train_config"], run)
 
     torch.manual_seed(config.seed)
     model = build_backbone(config.backbone, resume_state["backbone_config"] if resume_state else config.model)
@@ -151,7 +169,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
             "train_config": config.to_dict(), "dataset": {"root": str(data.root), "frames": len(samples),
                                                           "episodes": data.num_episodes}}
     (run / "train_config.json").write_text(json.dumps(config.to_dict(), indent=2))
-    log = (run / "log.jsonl").open("a")
+    truncate_log(run / LOG_FILE, start)
+    log = (run / LOG_FILE).open("a")
     model.train()
     last = existing[-1] if existing else None
     started = time.perf_counter()
