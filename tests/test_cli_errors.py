@@ -178,3 +178,10 @@ def test_os_errors_say_which_path_and_what_to_do(error, expected):
 def test_the_help_documents_the_debug_variable():
     result = invoke(["--help"])
     assert f"{DEBUG_VARIABLE}=1" in flat(result.output)
+
+
+@pytest.mark.parametrize("option", [["--address", "auto"], ["--executor", "dask"]])
+def test_executor_settings_are_refused_before_the_run_records_a_session(paths, option):
+    result = invoke(["eval", "click_bell", "--obs-mode", "state", "--out", paths["NEW"], *option])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert not paths["NEW"].exists()

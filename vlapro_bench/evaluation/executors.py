@@ -188,18 +188,23 @@ class RayExecutor:
             self._ray.shutdown()
 
 
+def check_executor(kind: str, workers: int, address: str | None = None) -> None:
+    """Refuse an executor setting before a run starts (and records a session in its folder)."""
+    if kind not in EXECUTORS:
+        raise ValueError(f"Unknown executor {kind!r}; choose one of {list(EXECUTORS)}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if kind == "local" and address is not None:
+        raise ValueError("--address is for --executor ray")
+
+
 def make_executor(kind: str, config: WorkerConfig, workers: int, main_worker: EpisodeWorker,
                   address: str | None = None) -> Executor:
     """``main_worker`` (already holding the env and policy the parent built to validate the
     spec) serves ``--workers 1`` locally, so nothing is built twice."""
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    check_executor(kind, workers, address)
     if kind == "ray":
         return RayExecutor(config, workers, address)
-    if kind != "local":
-        raise ValueError(f"Unknown executor {kind!r}; choose one of {list(EXECUTORS)}")
-    if address is not None:
-        raise ValueError("--address is for --executor ray")
     if workers == 1:
         return InProcessExecutor(main_worker)
     return LocalPoolExecutor(config, workers)

@@ -18,7 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from vlapro_bench.errors import RunInterrupted, WorkerDiedError
-from vlapro_bench.evaluation.executors import EXECUTORS, Executor, make_executor
+from vlapro_bench.evaluation.executors import Executor, check_executor, make_executor
 from vlapro_bench.evaluation.expert_filter import ExpertFilter, TaskSeeds
 from vlapro_bench.evaluation.manifest import (
     check_same_identity,
@@ -163,8 +163,7 @@ def _episode_jobs(seeds: dict[str, TaskSeeds], done: Iterable[tuple[str, int]], 
 def evaluate(settings: EvalSettings, out: str | Path, executor: str = "local", workers: int = 1,
              address: str | None = None, cache_dir: str | Path | None = None, progress: bool = True) -> RunResult:
     """Evaluate (or resume evaluating) ``settings`` into the results folder ``out``."""
-    if executor not in EXECUTORS:
-        raise ValueError(f"Unknown executor {executor!r}; choose one of {list(EXECUTORS)}")
+    check_executor(executor, workers, address)
     n = _validate(settings)
     settings = settings.with_reads(policy_reads(settings.policy, settings.policy_kwargs))
     folder = Path(out)
