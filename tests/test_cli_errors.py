@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from vlapro_bench.cli import app
 from vlapro_bench.cli_boundary import DEBUG_VARIABLE, ErrorBoundary, error_line
+from vlapro_bench.policy_args import PolicyArgumentError, check_policy_arguments
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "400"}  # rich wraps usage errors at the terminal width
@@ -105,6 +106,12 @@ RUN_ERRORS = [
      "error: policy 'random': got an unexpected keyword argument 'foo'; it takes seed"),
     (["rollout", "click_bell", "--obs-mode", "state", "--episodes", "1", "--policy", "tinyvla"],
      "error: policy 'tinyvla': missing a required argument: 'checkpoint'"),
+    (["rollout", "click_bell", "--obs-mode", "state", "--episodes", "1", "--policy", "expert", "--policy-arg",
+      "chunk=abc"], "error: policy 'expert': chunk must be int, got 'abc' (--policy-arg chunk=...)"),
+    (["rollout", "click_bell", "--obs-mode", "state", "--episodes", "1", "--policy-arg", "seed=abc"],
+     "error: policy 'random': seed must be int or null, got 'abc'"),
+    (["rollout", "click_bell", "--obs-mode", "state", "--episodes", "1", "--policy", "expert", "--policy-arg",
+      "chunk=0"], "error: the expert's chunk must be >= 1 action, got 0"),
     (["render", "click_bell", "--size", "0x0", "--out", "NEW/r.png"], "error: camera_size must be between 8 and 2048"),
     (["render", "click_bell", "--size", "4000x4000", "--out", "NEW/r.png"], "error: camera_size must be between"),
     (["train", "--data", "CORRUPT", "--out", "NEW", "--device", "cpu"], "meta/info.json: not valid JSON"),
@@ -185,3 +192,24 @@ def test_executor_settings_are_refused_before_the_run_records_a_session(paths, o
     result = invoke(["eval", "click_bell", "--obs-mode", "state", "--out", paths["NEW"], *option])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert not paths["NEW"].exists()
+
+
+@pytest.mark.parametrize(("kwargs", "problem"), [
+    ({"seed": 3, "rate": 1, "path": "runs/x", "flag": True, "name": None}, None),
+    ({"seed": True}, "seed must be int or null, got True"),
+    ({"rate": "fast"}, "rate must be float, got 'fast'"),
+    ({"path": 3}, "path must be str or Path, got 3"),
+    ({"flag": 1}, "flag must be bool, got 1"),
+    ({"model": "anything"}, None),  # an annotation that is not a simple type is left to the factory
+    ({"sede": 1}, "got an unexpected keyword argument 'sede'; it takes seed, rate, path, flag, name, model"),
+])
+def test_policy_arguments_are_checked_against_the_factory(kwargs, problem):
+    def factory(env, seed: int | None = 0, rate: float = 0.5, path: str | Path = "", flag: bool = False,
+                name: str | None = None, model: typer.Typer | None = None):
+        return None
+
+    if problem is None:
+        check_policy_arguments("demo", factory, kwargs)
+    else:
+        with pytest.raises(PolicyArgumentError, match=re.escape(problem)):
+            check_policy_arguments("demo", factory, kwargs)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import inspect
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
+from vlapro_bench.policy_args import check_policy_arguments
 from vlapro_bench.registry import TaskSpec
 
 
@@ -57,10 +57,6 @@ _POLICIES: dict[str, PolicyFactory] = {}
 
 class UnknownPolicyError(LookupError):
     """A policy name that is neither registered nor a loadable ``module:factory``."""
-
-
-class PolicyArgumentError(ValueError):
-    """Policy arguments (``--policy-arg``) that the policy's factory does not take, or misses."""
 
 
 def register_policy(name: str) -> Callable[[PolicyFactory], PolicyFactory]:
@@ -133,27 +129,16 @@ def resolve_policy_factory(spec: str) -> PolicyFactory:
     return _POLICIES[spec]
 
 
-def check_policy_arguments(spec: str, factory: PolicyFactory, kwargs: dict[str, Any]) -> None:
-    """Refuse arguments the factory does not take (or a required one left out) before calling it:
-    the call's own ``TypeError`` names a Python function, not the argument the user mistyped."""
-    target = factory.target() if callable(getattr(factory, "target", None)) else factory  # type: ignore[attr-defined]
-    try:
-        signature = inspect.signature(target)
-    except (TypeError, ValueError):  # a builtin or C callable: nothing to check against
-        return
-    try:
-        signature.bind(None, **kwargs)  # the environment is the first positional argument
-    except TypeError as exc:
-        takes = [p.name for p in list(signature.parameters.values())[1:]
-                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        raise PolicyArgumentError(f"policy {spec!r}: {exc}; it takes {', '.join(takes) or 'no arguments'} "
-                                  "(give them as --policy-arg key=value)") from None
+def _target(factory: PolicyFactory) -> Callable[..., Any]:
+    """The callable whose signature a factory has (a lazy factory's, once its module is loaded)."""
+    target = getattr(factory, "target", None)
+    return target() if callable(target) else factory
 
 
 def make_policy(spec: str, env: gym.Env, **kwargs: Any) -> Policy:
     """Build a policy for ``env`` and check it honours the contract."""
     factory = resolve_policy_factory(spec)
-    check_policy_arguments(spec, factory, kwargs)
+    check_policy_arguments(spec, _target(factory), kwargs)
     policy = factory(env, **kwargs)
     missing = [name for name in ("reset", "act", "privileged") if not hasattr(policy, name)]
     if missing:
@@ -170,7 +155,7 @@ def declared_reads(spec: str, **kwargs: Any) -> ObservationReads | None:
     declare = getattr(factory, "observation_reads", None)
     if not callable(declare):
         return None
-    check_policy_arguments(spec, factory, kwargs)
+    check_policy_arguments(spec, _target(factory), kwargs)
     return declare(**kwargs)
 
 
