@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from vlapro_bench.cli_boundary import ErrorBoundary
 from vlapro_bench.cli_paths import output_folder
 
 
@@ -132,8 +133,6 @@ def report_command(
 
 
 def _standalone_app() -> typer.Typer:
-    from vlapro_bench.cli_boundary import ErrorBoundary  # noqa: PLC0415
-
     app = typer.Typer(cls=ErrorBoundary, no_args_is_help=True, add_completion=False,
                       pretty_exceptions_show_locals=False)
     app.command("eval")(eval_command)

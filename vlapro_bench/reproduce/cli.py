@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from vlapro_bench.cli_boundary import ErrorBoundary
 from vlapro_bench.cli_paths import output_folder
 
 
@@ -47,8 +48,6 @@ def reproduce_command(
 
 
 def _standalone_app() -> typer.Typer:
-    from vlapro_bench.cli_boundary import ErrorBoundary  # noqa: PLC0415
-
     app = typer.Typer(cls=ErrorBoundary, no_args_is_help=True, add_completion=False,
                       pretty_exceptions_show_locals=False)
     app.command("reproduce")(reproduce_command)
