@@ -21,6 +21,8 @@ class ExpertPolicy:
     privileged = True
 
     def __init__(self, env: gym.Env, chunk: int = 1):
+        if chunk < 1:
+            raise ValueError(f"the expert's chunk must be >= 1 action, got {chunk}")
         self.env = env.unwrapped
         self.chunk = chunk
         self._actions: Iterator[np.ndarray] | None = None

@@ -1,11 +1,13 @@
-"""A random policy that can be told to stall, so a test can kill an evaluation mid-run without
-racing it: with ``VLAPRO_TEST_STALL_AFTER=N`` set, each process plays N episodes and then waits
-forever in the next ``reset``. Unset, it is exactly the built-in random policy (same seeds, same
-actions), so a resumed run can be compared with an uninterrupted one."""
+"""A random policy that can be told to stall or die, so a test can kill an evaluation mid-run
+without racing it: with ``VLAPRO_TEST_STALL_AFTER=N`` set, each process plays N episodes and then
+waits forever in the next ``reset``; with ``VLAPRO_TEST_DIE_AFTER=N``, its process SIGKILLs itself
+there instead (a worker killed by the OOM killer). Unset, it is exactly the built-in random policy
+(same seeds, same actions), so a resumed run can be compared with an uninterrupted one."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import gymnasium as gym
@@ -14,6 +16,7 @@ from vlapro_bench.policies.random_policy import RandomPolicy
 from vlapro_bench.registry import TaskSpec
 
 STALL_VARIABLE = "VLAPRO_TEST_STALL_AFTER"
+DIE_VARIABLE = "VLAPRO_TEST_DIE_AFTER"
 
 
 class StallingRandomPolicy(RandomPolicy):
@@ -22,6 +25,9 @@ class StallingRandomPolicy(RandomPolicy):
         self.episodes_started = 0
 
     def reset(self, instruction: str, task_spec: TaskSpec | None) -> None:
+        die_after = os.environ.get(DIE_VARIABLE)
+        if die_after is not None and self.episodes_started >= int(die_after):
+            os.kill(os.getpid(), signal.SIGKILL)
         stall_after = os.environ.get(STALL_VARIABLE)
         if stall_after is not None and self.episodes_started >= int(stall_after):
             while True:  # killed from outside

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from vlapro_bench.env import VLAProEnv
+from vlapro_bench.env import VLAProEnv, reset_options
 from vlapro_bench.errors import BackendNotAvailableError, InvalidActionError, InvalidOptionError
 from vlapro_bench.registry import UnknownTaskError
 
@@ -116,3 +116,21 @@ def test_config_files_that_are_not_json_objects_name_the_file(tmp_path, load):
         read(broken)
     with pytest.raises(error, match=r"listed\.json must hold a JSON object"):
         read(listed)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["task", "click_bell"], "reset options must be a mapping such as {'task': 'click_bell'}, got list"),
+    ("click_bell", "reset options must be a mapping .* got str 'click_bell'"),
+    ({"task": ["click_bell"]}, "reset option 'task' must be a task name \\(a string\\), got \\['click_bell'\\]"),
+    ({1: "click_bell"}, "Unknown reset options \\['1'\\]; supported: \\['task'\\]"),
+])
+def test_reset_options_that_are_not_a_mapping_of_known_keys(env, options, message):
+    with pytest.raises(InvalidOptionError, match=message):
+        env.reset(seed=0, options=options)
+
+
+def test_upstream_backends_share_the_reset_options_check():
+    assert reset_options(None, ["task", "variation"]) == {}
+    assert reset_options({"variation": 3}, ["task", "variation"]) == {"variation": 3}
+    with pytest.raises(InvalidOptionError, match="must be a mapping"):
+        reset_options([("variation", 3)], ["task", "variation"])

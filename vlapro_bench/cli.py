@@ -9,13 +9,17 @@ import pandas as pd
 import typer
 from tqdm import tqdm
 
+from vlapro_bench.cli_boundary import HELP_EPILOG, ErrorBoundary
+from vlapro_bench.cli_paths import output_file, output_folder
 from vlapro_bench.evaluation.cli import eval_command, report_command
 from vlapro_bench.leaderboard.cli import leaderboard_app
 from vlapro_bench.memory.cli import memory_app
 from vlapro_bench.reproduce.cli import reproduce_command
 
 app = typer.Typer(
+    cls=ErrorBoundary,
     help="vlapro-bench: cross-task transfer benchmark for vision-language-action policies.",
+    epilog=HELP_EPILOG,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -27,6 +31,15 @@ app.add_typer(memory_app, name="memory")
 app.add_typer(leaderboard_app, name="leaderboard")
 
 SuiteOpt = Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")]
+EpisodesOpt = Annotated[int, typer.Option(min=1, help="Episodes (seeds) per task.")]
+SeedStartOpt = Annotated[int, typer.Option(min=0, help="First seed.")]
+
+
+def _check_suite(suite: str) -> None:
+    from vlapro_bench.registry import SUITES  # noqa: PLC0415
+
+    if suite not in SUITES:
+        raise typer.BadParameter(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)}", param_hint="--suite")
 
 
 def _parse_size(size: str) -> tuple[int, int]:
@@ -39,11 +52,10 @@ def _parse_size(size: str) -> tuple[int, int]:
 
 def _resolve_tasks(suite: str, tasks: list[str], split_version: int = 0) -> list[str]:
     """Task names from arguments: names, or 'seen'/'unseen' (of split file ``split_version``) or 'all'."""
-    from vlapro_bench.registry import SUITES, UnknownTaskError, get_task_class, task_names  # noqa: PLC0415
+    from vlapro_bench.registry import UnknownTaskError, get_task_class, task_names  # noqa: PLC0415
     from vlapro_bench.splits import load_split  # noqa: PLC0415
 
-    if suite not in SUITES:
-        raise typer.BadParameter(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)}", param_hint="--suite")
+    _check_suite(suite)
     out: list[str] = []
     for item in tasks:
         if item == "all":
@@ -69,6 +81,7 @@ def list_tasks(
     from vlapro_bench.registry import all_specs  # noqa: PLC0415
     from vlapro_bench.splits import SplitError, load_split  # noqa: PLC0415
 
+    _check_suite(suite)
     try:
         split = load_split(suite, split_version)
     except SplitError as exc:
@@ -87,10 +100,11 @@ def list_tasks(
 @app.command()
 def render(
     task: Annotated[str, typer.Argument(help="Task name, e.g. click_bell.")],
-    out: Annotated[Path, typer.Option(help="Output PNG file.")] = Path("render.png"),
-    seed: Annotated[int, typer.Option(help="Reset seed (fixes layout, colours, instruction).")] = 0,
+    out: Annotated[Path, typer.Option(help="Output PNG file.", callback=output_file)] = Path("render.png"),
+    seed: Annotated[int, typer.Option(min=0, help="Reset seed (fixes layout, colours, instruction).")] = 0,
     size: Annotated[str, typer.Option(help="Camera size HEIGHTxWIDTH.")] = "240x320",
-    steps: Annotated[int, typer.Option(help="Expert steps to play before the picture (0 = initial state).")] = 0,
+    steps: Annotated[int, typer.Option(min=0, help="Expert steps to play before the picture (0 = initial state).")]
+    = 0,
     suite: SuiteOpt = "robotwin",
 ) -> None:
     """Save a montage of all cameras for one task and seed (RLBench: five cameras, three per row)."""
@@ -146,8 +160,8 @@ def _print_table(table: pd.DataFrame) -> None:
 @app.command()
 def expert(
     tasks: Annotated[list[str], typer.Argument(help="Task names, or seen / unseen / all.")],
-    episodes: Annotated[int, typer.Option(help="Episodes (seeds) per task.")] = 50,
-    seed_start: Annotated[int, typer.Option(help="First seed.")] = 0,
+    episodes: EpisodesOpt = 50,
+    seed_start: SeedStartOpt = 0,
     suite: SuiteOpt = "robotwin",
 ) -> None:
     """Success rate of the scripted experts (state observations, no rendering)."""
@@ -159,19 +173,27 @@ def expert(
 @app.command()
 def baselines(
     split: Annotated[str, typer.Option(help="Split to run: seen or unseen.")] = "unseen",
-    episodes: Annotated[int, typer.Option(help="Episodes (seeds) per task and policy.")] = 10,
-    seed_start: Annotated[int, typer.Option(help="First seed.")] = 100000,
+    episodes: Annotated[int, typer.Option(min=1, help="Episodes (seeds) per task and policy.")] = 10,
+    seed_start: SeedStartOpt = 100000,
     obs_mode: Annotated[str, typer.Option(help="state (fast) or rgb (renders every camera).")] = "state",
-    csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.", callback=output_file)]
+    = None,
     suite: SuiteOpt = "robotwin",
 ) -> None:
     """Run the expert (privileged) and a random policy on a split; print per-task success."""
     names = _resolve_tasks(suite, [split])
+    _make_parent(csv)
     table = _success_table(suite, names, ["expert", "random"], episodes, seed_start, obs_mode)
     _print_table(table)
     if csv is not None:
         table.to_csv(csv, index=False)
         typer.echo(f"wrote {csv}")
+
+
+def _make_parent(path: Path | None) -> None:
+    """Create an output file's folder before the work, so a table is never lost at the end."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _policy_kwargs(items: list[str]) -> dict[str, object]:
@@ -197,13 +219,14 @@ def rollout(
                                              "or package.module:factory.")] = "random",
     policy_arg: Annotated[list[str] | None, typer.Option(help="Policy factory argument key=value (repeatable), "
                                                               "e.g. checkpoint=runs/bell.")] = None,
-    episodes: Annotated[int, typer.Option(help="Episodes (seeds) per task.")] = 10,
-    seed_start: Annotated[int, typer.Option(help="First seed (RoboTwin evaluates from 100000).")] = 100000,
+    episodes: EpisodesOpt = 10,
+    seed_start: Annotated[int, typer.Option(min=0, help="First seed (RoboTwin evaluates from 100000).")] = 100000,
     obs_mode: Annotated[str, typer.Option(help="rgb, rgbd or state.")] = "rgb",
     size: Annotated[str | None, typer.Option(
         help="Camera size HEIGHTxWIDTH. Default: the size the policy declares, else 128x128.")] = None,
     instruction_pool: Annotated[str, typer.Option(help="Instruction templates: seen or unseen.")] = "seen",
-    csv: Annotated[Path | None, typer.Option(help="Write per-episode results to this CSV file.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write per-episode results to this CSV file.",
+                                             callback=output_file)] = None,
     suite: SuiteOpt = "robotwin",
 ) -> None:
     """Roll out any policy on tasks and print per-task success (the full evaluator adds protocols,
@@ -216,6 +239,7 @@ def rollout(
 
     names = _resolve_tasks(suite, tasks)
     kwargs = _policy_kwargs(policy_arg or [])
+    _make_parent(csv)
     cameras, camera_size = rendered_observation(policy_reads(policy, kwargs), suite,
                                                 camera_size=_parse_size(size) if size else None)
     rows = []
@@ -244,11 +268,13 @@ def rollout(
 
 @app.command()
 def collect(
-    out: Annotated[Path, typer.Option(help="Dataset folder (LeRobotDataset v3.0 layout); re-running resumes.")],
+    out: Annotated[Path, typer.Option(help="Dataset folder (LeRobotDataset v3.0 layout); re-running resumes.",
+                                      callback=output_folder)],
     split: Annotated[str, typer.Option(help="Tasks to record: seen, unseen, or all.")] = "seen",
     tasks: Annotated[list[str] | None, typer.Option("--task", help="Record only these tasks (repeatable).")] = None,
     episodes: Annotated[int, typer.Option(help="Successful expert episodes per task.")] = 50,
-    seed_start: Annotated[int, typer.Option(help="First reset seed; failed seeds are skipped, as RoboTwin does.")] = 0,
+    seed_start: Annotated[int, typer.Option(
+        min=0, help="First reset seed; failed seeds are skipped, as RoboTwin does.")] = 0,
     size: Annotated[str, typer.Option(help="Camera size HEIGHTxWIDTH.")] = "128x128",
     camera: Annotated[list[str] | None, typer.Option(help="Cameras to record (repeatable); default all.")] = None,
     obs_mode: Annotated[str, typer.Option(
@@ -286,7 +312,8 @@ def collect(
 @app.command("train")
 def train_command(
     data: Annotated[Path | None, typer.Option(help="Dataset folder from `vlapro-bench collect`.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Run folder; re-running resumes from its last checkpoint.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run folder; re-running resumes from its last checkpoint.",
+                                             callback=output_folder)] = None,
     backbone: Annotated[str | None, typer.Option(help="Backbone name (tinyvla).")] = None,
     config: Annotated[Path | None, typer.Option(help="JSON training config; flags override its fields.")] = None,
     steps: Annotated[int | None, typer.Option(help="Total optimiser steps.")] = None,
@@ -310,7 +337,7 @@ def train_command(
         cfg = (TrainConfig.from_file(config, **overrides) if config
                else TrainConfig.from_dict({k: v for k, v in overrides.items() if v is not None}))
     except (ValueError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="--config") from None
+        raise typer.BadParameter(str(exc), param_hint="--config" if config else None) from None
     if not cfg.data or not cfg.out:
         raise typer.BadParameter("both --data and --out are needed (as flags or in the config file)")
     last = train(cfg, progress=progress)

@@ -9,7 +9,7 @@ are compiled lazily, once per task.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import gymnasium as gym
@@ -184,10 +184,7 @@ class VLAProEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = set(options) - {"task"}
-        if unknown:
-            raise InvalidOptionError(f"Unknown reset options {sorted(unknown)}; supported: ['task']")
+        options = reset_options(options, ["task"])
         # One integer drawn from the env's generator seeds everything in the episode, so the
         # episode is re-runnable from (seed, task) alone.
         episode_seed = int(self.np_random.integers(2**31 - 1))
@@ -380,6 +377,26 @@ class VLAProEnv(gym.Env):
     def close(self) -> None:
         for sim in self._sims.values():
             sim.close()
+
+
+def reset_options(options: object, supported: Sequence[str]) -> dict[str, Any]:
+    """``reset``'s ``options`` as a dict of supported keys, with a task name that is a string.
+
+    Shared by every backend: a list or a string given as options would otherwise fail inside
+    ``dict()`` with a message about sequence elements, naming nothing the caller wrote.
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise InvalidOptionError(f"reset options must be a mapping such as {{'task': 'click_bell'}}, got "
+                                 f"{type(options).__name__} {options!r}")
+    unknown = sorted(repr(key) if not isinstance(key, str) else key for key in options if key not in supported)
+    if unknown:
+        raise InvalidOptionError(f"Unknown reset options {unknown}; supported: {list(supported)}")
+    task = options.get("task")
+    if task is not None and not isinstance(task, str):
+        raise InvalidOptionError(f"reset option 'task' must be a task name (a string), got {task!r}")
+    return dict(options)
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:

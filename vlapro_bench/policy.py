@@ -29,6 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
+from vlapro_bench.policy_args import check_policy_arguments
 from vlapro_bench.registry import TaskSpec
 
 
@@ -115,6 +116,7 @@ def _lazy_factory(module_name: str) -> PolicyFactory:
     factory.__doc__ = f"Lazily loads {module_name}.make_policy."
     factory.observation_reads = observation_reads  # type: ignore[attr-defined]
     factory.traits = traits  # type: ignore[attr-defined]
+    factory.target = lambda: importlib.import_module(module_name).make_policy  # type: ignore[attr-defined]
     return factory
 
 
@@ -176,9 +178,17 @@ def policy_traits(name: str) -> PolicyTraits:
     return lazy() if callable(lazy) else _TRAITS.get(name, PolicyTraits())
 
 
+def _target(factory: PolicyFactory) -> Callable[..., Any]:
+    """The callable whose signature a factory has (a lazy factory's, once its module is loaded)."""
+    target = getattr(factory, "target", None)
+    return target() if callable(target) else factory
+
+
 def make_policy(spec: str, env: gym.Env, **kwargs: Any) -> Policy:
     """Build a policy for ``env`` and check it honours the contract."""
-    policy = resolve_policy_factory(spec)(env, **kwargs)
+    factory = resolve_policy_factory(spec)
+    check_policy_arguments(spec, _target(factory), kwargs)
+    policy = factory(env, **kwargs)
     missing = [name for name in ("reset", "act", "privileged") if not hasattr(policy, name)]
     if missing:
         raise TypeError(f"Policy {spec!r} lacks {missing}; a policy needs reset(), act() and a privileged flag")
@@ -190,8 +200,12 @@ def declared_reads(spec: str, **kwargs: Any) -> ObservationReads | None:
 
     ``None`` means the policy does not say; the caller then renders what the user asked for.
     """
-    declare = getattr(resolve_policy_factory(spec), "observation_reads", None)
-    return declare(**kwargs) if callable(declare) else None
+    factory = resolve_policy_factory(spec)
+    declare = getattr(factory, "observation_reads", None)
+    if not callable(declare):
+        return None
+    check_policy_arguments(spec, _target(factory), kwargs)
+    return declare(**kwargs)
 
 
 def check_chunk(chunk: Any, action_dim: int) -> np.ndarray:

@@ -49,6 +49,7 @@ from vlapro_bench.backends.common import (
     validate_action,
 )
 from vlapro_bench.backends.images import FIT_MODES
+from vlapro_bench.env import reset_options
 from vlapro_bench.errors import BackendNotAvailableError, InvalidOptionError
 
 COPPELIASIM_LIBRARY = "libcoppeliaSim.so"
@@ -204,10 +205,7 @@ class RLBenchEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = set(options) - {"task", "variation"}
-        if unknown:
-            raise InvalidOptionError(f"Unknown reset options {sorted(unknown)}; supported: ['task', 'variation']")
+        options = reset_options(options, ["task", "variation"])
         episode_seed = int(self.np_random.integers(2**31 - 1))
         rng = np.random.default_rng(episode_seed)
         name = options.get("task")

@@ -58,6 +58,7 @@ from vlapro_bench.backends.robotwin_checkout import (
     import_sapien,
     locate_checkout,
 )
+from vlapro_bench.env import reset_options
 from vlapro_bench.errors import BackendNotAvailableError, InvalidOptionError
 from vlapro_bench.task import INSTRUCTION_POOLS
 
@@ -144,10 +145,7 @@ class RoboTwinEnv(gym.Env):
     # -- episode -----------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = set(options) - {"task"}
-        if unknown:
-            raise InvalidOptionError(f"Unknown reset options {sorted(unknown)}; supported: ['task']")
+        options = reset_options(options, ["task"])
         name = options.get("task")
         if name is None:
             picker = np.random.default_rng(seed) if seed is not None else self.np_random

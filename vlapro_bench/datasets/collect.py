@@ -16,6 +16,7 @@ from tqdm import tqdm
 from vlapro_bench.datasets.recording import env_features, record_episode
 from vlapro_bench.datasets.writer import DatasetWriter
 from vlapro_bench.env import VLAProEnv
+from vlapro_bench.errors import RunInterrupted
 from vlapro_bench.policy import make_policy
 
 
@@ -45,24 +46,31 @@ def collect_demonstrations(out: str | Path, tasks: Sequence[str], episodes: int 
     ``obs_mode="state"`` records no images (state-mode observations, rendered nothing); ``cameras``
     records a subset of the cameras; ``control_mode`` the action space the actions are recorded
     in (the suite's default when ``None``). Returns the number of episodes the dataset holds.
+    Ctrl-C raises :class:`~vlapro_bench.errors.RunInterrupted` saying how many episodes are kept.
     """
     if not tasks:
         raise ValueError("collect needs at least one task")
     wanted = _per_task(tasks, episodes)
     writer: DatasetWriter | None = None
-    with tqdm(total=sum(wanted.values()), desc="demos", unit="ep", disable=not progress) as bar:
-        for name in tasks:
-            env = VLAProEnv(name, suite=suite, obs_mode=obs_mode, control_mode=control_mode, camera_size=camera_size,
-                            cameras=list(cameras) if cameras else None, instruction_pool=instruction_pool)
-            try:
-                if writer is None:
-                    writer = DatasetWriter(out, fps=round(env.profile.control_hz), features=env_features(env),
-                                           robot_type=env.profile.robot_type, episode_key=("task_name", "reset_seed"))
-                done = {seed for task, seed in writer.finished_keys("task_name", "reset_seed") if task == name}
-                bar.update(min(len(done), wanted[name]))
-                _collect_task(env, writer, name, wanted[name], seed_start, done, bar)
-            finally:
-                env.close()
+    try:
+        with tqdm(total=sum(wanted.values()), desc="demos", unit="ep", disable=not progress) as bar:
+            for name in tasks:
+                env = VLAProEnv(name, suite=suite, obs_mode=obs_mode, control_mode=control_mode,
+                                camera_size=camera_size, cameras=list(cameras) if cameras else None,
+                                instruction_pool=instruction_pool)
+                try:
+                    if writer is None:
+                        writer = DatasetWriter(out, fps=round(env.profile.control_hz), features=env_features(env),
+                                               robot_type=env.profile.robot_type,
+                                               episode_key=("task_name", "reset_seed"))
+                    done = {seed for task, seed in writer.finished_keys("task_name", "reset_seed") if task == name}
+                    bar.update(min(len(done), wanted[name]))
+                    _collect_task(env, writer, name, wanted[name], seed_start, done, bar)
+                finally:
+                    env.close()
+    except KeyboardInterrupt:
+        kept = writer.num_episodes if writer is not None else 0
+        raise RunInterrupted(f"{kept} finished demonstration(s) are kept in {out}") from None
     assert writer is not None
     return writer.num_episodes
 

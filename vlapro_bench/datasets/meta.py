@@ -6,12 +6,15 @@ Every problem found raises :class:`DatasetFormatError` naming the offending file
 from __future__ import annotations
 
 import json
+import re
+import string
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vlapro_bench.contained_paths import escape_problem
 from vlapro_bench.datasets.lerobot_v3 import (
     CODEBASE_VERSION,
     EPISODE_COLUMNS,
@@ -28,6 +31,31 @@ _TEMPLATE_KEYS = {
     "data_path": ("{chunk_index", "{file_index"),
     "video_path": ("{video_key", "{chunk_index", "{file_index"),
 }
+
+
+_FORMAT_SPEC = re.compile(r"(0?[1-9])?d?")
+
+
+def _template_problem(template: str, video_keys: list[str]) -> str | None:
+    """Why a path template could name a file outside the dataset folder (or fail to format)."""
+    try:
+        parsed = [(name, spec) for _, name, spec, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        return f"is not a format template ({exc})"
+    unknown = sorted({name for name, _ in parsed} - {"chunk_index", "file_index", "video_key"})
+    if unknown:  # also refuses attribute and index access such as {chunk_index.__class__}
+        return f"has fields {unknown}; only chunk_index, file_index and video_key may appear"
+    if any(not _FORMAT_SPEC.fullmatch(spec or "") for _, spec in parsed):
+        return "has a format spec other than a zero-padded width such as :03d"
+    for key in video_keys or [""]:
+        try:
+            example = template.format(chunk_index=0, file_index=0, video_key=key)
+        except (ValueError, IndexError, KeyError) as exc:
+            return f"does not format ({exc})"
+        problem = escape_problem(example)
+        if problem is not None:
+            return f"gives {example!r}, which {problem}"
+    return None
 
 
 def read_info(root: Path) -> dict[str, Any]:
@@ -55,6 +83,11 @@ def read_info(root: Path) -> dict[str, Any]:
             continue
         if not isinstance(template, str) or not all(n in template for n in needed):
             raise DatasetFormatError(path, f"{key} must be a template with {', '.join(n + '}' for n in needed)}")
+        video_keys = [k for k, ft in info["features"].items() if isinstance(ft, dict) and ft.get("dtype") == "video"]
+        problem = _template_problem(template, video_keys if key == "video_path" else [])
+        if problem is not None:
+            raise DatasetFormatError(path, f"{key} {template!r} {problem}: a dataset reads only files inside its "
+                                           "folder")
     for name, ft in info["features"].items():
         if not isinstance(ft, dict) or "dtype" not in ft or not isinstance(ft.get("shape"), list):
             raise DatasetFormatError(path, f"feature {name!r} needs 'dtype' and a 'shape' list, got {ft!r}")

@@ -12,6 +12,9 @@ from typing import Annotated
 
 import typer
 
+from vlapro_bench.cli_boundary import ErrorBoundary
+from vlapro_bench.cli_paths import output_folder
+
 
 def eval_command(
     tasks: Annotated[list[str] | None, typer.Argument(
@@ -22,12 +25,13 @@ def eval_command(
     policy_arg: Annotated[list[str] | None, typer.Option(
         help="Policy factory argument key=value (repeatable), e.g. execute=8.")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Results folder; re-running the same command resumes it. Default: results/<label>.")] = None,
+        help="Results folder; re-running the same command resumes it. Default: results/<label>.",
+        callback=output_folder)] = None,
     protocol: Annotated[str | None, typer.Option(
         help="Protocol name (robotwin-v0) or JSON file. Default: <suite>-v0.")] = None,
     episodes: Annotated[int | None, typer.Option(
-        help="Play only the first N protocol episodes per task (a partial run; reports say so).")] = None,
-    workers: Annotated[int, typer.Option(help="Parallel workers, each keeping its env and policy alive.")] = 1,
+        min=1, help="Play only the first N protocol episodes per task (a partial run; reports say so).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel workers, each keeping its env and policy alive.")] = 1,
     executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (auto, ray://host:10001).")] = None,
     obs_mode: Annotated[str, typer.Option(help="rgb, rgbd or state (state: privileged/baseline policies).")] = "rgb",
@@ -39,10 +43,10 @@ def eval_command(
     control_mode: Annotated[str | None, typer.Option(
         help="Action space; default: the suite's own (RoboTwin qpos: 14-d joint targets, or ee; RLBench "
              "joint_delta, or joint_position, ee_pose).")] = None,
-    videos: Annotated[int, typer.Option(help="Write MP4 videos of the first N episodes per task.")] = 0,
+    videos: Annotated[int, typer.Option(min=0, help="Write MP4 videos of the first N episodes per task.")] = 0,
     label: Annotated[str | None, typer.Option(help="Name of this run in reports (default: the policy).")] = None,
     cache_dir: Annotated[Path | None, typer.Option(
-        help="Cache of expert-filter results (default ~/.cache/vlapro-bench).")] = None,
+        help="Cache of expert-filter results (default ~/.cache/vlapro-bench).", callback=output_folder)] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars with ETA.")] = True,
     suite: Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")] = "robotwin",
 ) -> None:
@@ -107,7 +111,8 @@ def report_command(
     runs: Annotated[list[Path], typer.Argument(help="Results folders of `vlapro-bench eval`.")],
     baseline: Annotated[Path | None, typer.Option(
         help="Results folder of the base policy; the others get paired gains against it.")] = None,
-    out: Annotated[Path, typer.Option(help="Folder for report.md, report.tex, CSVs and figures.")] = Path("report"),
+    out: Annotated[Path, typer.Option(help="Folder for report.md, report.tex, CSVs and figures.",
+                                      callback=output_folder)] = Path("report"),
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
 ) -> None:
@@ -128,7 +133,8 @@ def report_command(
 
 
 def _standalone_app() -> typer.Typer:
-    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
+    app = typer.Typer(cls=ErrorBoundary, no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_show_locals=False)
     app.command("eval")(eval_command)
     app.command("report")(report_command)
     return app

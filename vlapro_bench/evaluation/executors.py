@@ -8,19 +8,28 @@ writes them; workers never touch the records file.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
+from vlapro_bench.errors import WorkerDiedError
 from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.evaluation.worker import EpisodeWorker, ExpertCheck, Job, WorkerConfig
 
 EXECUTORS = ("local", "ray")
 Result = EpisodeRecord | ExpertCheck
+#: Seconds between a pool worker's checks that its parent is alive (where no death signal exists).
+PARENT_POLL_S = 0.5
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Executor(Protocol):
@@ -28,7 +37,8 @@ class Executor(Protocol):
 
     def map_unordered(self, jobs: Iterable[Job]) -> Iterator[Result]: ...
 
-    def close(self) -> None: ...
+    def close(self, cancel: bool = False) -> None:
+        """Release the workers; ``cancel``: the run stopped early, so drop work in flight."""
 
 
 class InProcessExecutor:
@@ -42,7 +52,7 @@ class InProcessExecutor:
         for job in jobs:
             yield self.worker.run(job)
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
         self.worker.close()
 
 
@@ -67,8 +77,38 @@ def one_math_thread() -> None:
         torch.set_num_threads(1)
 
 
-def _init_process(config: WorkerConfig) -> None:
+def exit_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` (the evaluation that started it) dies.
+
+    A pool worker otherwise outlives a SIGKILLed evaluation for minutes, holding its environment
+    and policy (about 250 MB each), and keeps the pool's resource tracker alive with it. On
+    Linux the kernel sends SIGTERM at the parent's death (``PR_SET_PDEATHSIG``); everywhere, a
+    daemon thread also polls the parent id, which covers other systems and a parent that died
+    before the signal was armed. The pool spawns its workers from the thread that runs the
+    evaluation, which outlives the pool, so the death signal never fires early.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):  # no libc symbol: the watchdog below still works
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _init_process(config: WorkerConfig, parent_pid: int) -> None:
     global _PROCESS_WORKER
+    exit_with_parent(parent_pid)
+    # Ctrl-C reaches the whole process group; the evaluation handles it and ends the workers
+    # (LocalPoolExecutor.close), so a worker need not print a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     one_math_thread()
     _PROCESS_WORKER = EpisodeWorker(config)
 
@@ -83,24 +123,37 @@ class LocalPoolExecutor:
 
     Processes are spawned, not forked: a forked child would inherit the parent's GL contexts,
     torch thread pools and open files. ``concurrent.futures`` rather than ``multiprocessing.Pool``
-    because it raises ``BrokenProcessPool`` when a worker dies instead of waiting forever.
+    because it raises ``BrokenProcessPool`` when a worker dies instead of waiting forever; that
+    becomes :class:`~vlapro_bench.errors.WorkerDiedError`. Workers end when the evaluation does,
+    even when it is killed (:func:`exit_with_parent`).
     """
 
     def __init__(self, config: WorkerConfig, workers: int):
         self.workers = workers
         self._pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_process,
-                                         initargs=(config,))
+                                         initargs=(config, os.getpid()))
 
     def map_unordered(self, jobs: Iterable[Job]) -> Iterator[Result]:
         futures = [self._pool.submit(_run_in_process, job) for job in jobs]
         try:
             for future in as_completed(futures):
-                yield future.result()
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    raise WorkerDiedError("an evaluation worker process died (killed, or out of memory); the "
+                                          "episodes it was playing are not recorded") from exc
+                yield result
         finally:
             for future in futures:
                 future.cancel()
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
+        """``cancel`` (Ctrl-C, an error): terminate the workers rather than wait for the episodes
+        they already took, each of which may take a minute; their results would be dropped anyway."""
+        if cancel:
+            processes = getattr(self._pool, "_processes", None) or {}  # private, but stable since 3.2
+            for process in list(processes.values()):
+                process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -128,25 +181,30 @@ class RayExecutor:
     def map_unordered(self, jobs: Iterable[Job]) -> Iterator[Result]:
         yield from self._pool.map_unordered(lambda actor, job: actor.run.remote(job), list(jobs))
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
         for actor in self._actors:
             self._ray.kill(actor)
         if self._owns_ray:
             self._ray.shutdown()
 
 
+def check_executor(kind: str, workers: int, address: str | None = None) -> None:
+    """Refuse an executor setting before a run starts (and records a session in its folder)."""
+    if kind not in EXECUTORS:
+        raise ValueError(f"Unknown executor {kind!r}; choose one of {list(EXECUTORS)}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if kind == "local" and address is not None:
+        raise ValueError("--address is for --executor ray")
+
+
 def make_executor(kind: str, config: WorkerConfig, workers: int, main_worker: EpisodeWorker,
                   address: str | None = None) -> Executor:
     """``main_worker`` (already holding the env and policy the parent built to validate the
     spec) serves ``--workers 1`` locally, so nothing is built twice."""
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    check_executor(kind, workers, address)
     if kind == "ray":
         return RayExecutor(config, workers, address)
-    if kind != "local":
-        raise ValueError(f"Unknown executor {kind!r}; choose one of {list(EXECUTORS)}")
-    if address is not None:
-        raise ValueError("--address is for --executor ray")
     if workers == 1:
         return InProcessExecutor(main_worker)
     return LocalPoolExecutor(config, workers)

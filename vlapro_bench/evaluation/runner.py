@@ -17,7 +17,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from vlapro_bench.evaluation.executors import EXECUTORS, Executor, make_executor
+from vlapro_bench.errors import RunInterrupted, WorkerDiedError
+from vlapro_bench.evaluation.executors import Executor, check_executor, make_executor
 from vlapro_bench.evaluation.expert_filter import ExpertFilter, TaskSeeds
 from vlapro_bench.evaluation.manifest import (
     check_same_identity,
@@ -31,7 +32,7 @@ from vlapro_bench.evaluation.manifest import (
 )
 from vlapro_bench.evaluation.policy_spec import DEFAULT_CAMERA_SIZE, policy_reads, rendered_observation
 from vlapro_bench.evaluation.protocol import Protocol
-from vlapro_bench.evaluation.records import EpisodeRecord, RecordLog
+from vlapro_bench.evaluation.records import RECORDS_FILE, EpisodeRecord, RecordLog
 from vlapro_bench.evaluation.worker import EpisodeWorker, ExpertCheck, Job, WorkerConfig
 from vlapro_bench.policy import ObservationReads
 from vlapro_bench.registry import get_task_class
@@ -162,8 +163,7 @@ def _episode_jobs(seeds: dict[str, TaskSeeds], done: Iterable[tuple[str, int]], 
 def evaluate(settings: EvalSettings, out: str | Path, executor: str = "local", workers: int = 1,
              address: str | None = None, cache_dir: str | Path | None = None, progress: bool = True) -> RunResult:
     """Evaluate (or resume evaluating) ``settings`` into the results folder ``out``."""
-    if executor not in EXECUTORS:
-        raise ValueError(f"Unknown executor {executor!r}; choose one of {list(EXECUTORS)}")
+    check_executor(executor, workers, address)
     n = _validate(settings)
     settings = settings.with_reads(policy_reads(settings.policy, settings.policy_kwargs))
     folder = Path(out)
@@ -193,7 +193,7 @@ def evaluate(settings: EvalSettings, out: str | Path, executor: str = "local", w
         if executor != "local" or workers > 1:
             main_worker.close()  # it only validated the spec; pool processes build their own
         runner = make_executor(executor, config, workers, main_worker, address)
-        played = 0
+        played, stopped = 0, True
         try:
             expert_filter = ExpertFilter(settings.protocol, cache_dir)
             seeds = expert_filter.select(settings.tasks, n, _check_runner(runner, progress))
@@ -204,14 +204,26 @@ def evaluate(settings: EvalSettings, out: str | Path, executor: str = "local", w
             for record in _progress(runner.map_unordered(jobs), len(jobs), f"eval {label}", progress):
                 log.append(record)
                 played += 1
+            stopped = False
+        except KeyboardInterrupt:
+            raise RunInterrupted(_kept(folder, log, played)) from None
+        except WorkerDiedError as exc:
+            exc.kept = _kept(folder, log, played)
+            raise
         finally:
-            runner.close()
+            runner.close(cancel=stopped)
             log.close()
             session.update(finished=utc_now(), episodes_played=played)
             write_manifest(folder, manifest)
         wanted = {(task, seed) for task, chosen in seeds.items() for seed in chosen.seeds}
         records = [r for key, r in sorted(log.records.items()) if key in wanted]
         return RunResult(folder, manifest, records, played)
+
+
+def _kept(folder: Path, log: RecordLog, played: int) -> str:
+    """What a stopped evaluation leaves: every finished episode is in the records file."""
+    return (f"{len(log.records)} finished episode(s) are kept in {folder / RECORDS_FILE} ({played} played in this "
+            "session)")
 
 
 def _write_filter(folder: Path, seeds: dict[str, TaskSeeds], manifest: dict[str, Any]) -> None:

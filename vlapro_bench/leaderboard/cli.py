@@ -169,6 +169,9 @@ def verify_command(
     except (VerifyError, UnknownPolicyError, PolicyMismatchError) as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from None
+    except ValueError as exc:  # settings the schema allows but this environment or policy refuses
+        typer.echo(f"Error: {entry}: cannot rebuild its environment and policy to re-run it: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(result.text())
     if not result.ok:
         raise typer.Exit(1)

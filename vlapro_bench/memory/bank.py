@@ -34,6 +34,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from vlapro_bench.contained_paths import escape_problem
 from vlapro_bench.memory.config import FIELDS, LoraSpec
 from vlapro_bench.memory.contract import backbone_fingerprint
 from vlapro_bench.memory.fusion import Adapter, AdapterTable, FusedLoRA
@@ -344,10 +345,17 @@ def read_index(root: str | Path) -> BankIndex:
         raise BankFormatError(f"{path} has format version {version!r}; this vlapro-bench reads version "
                               f"{FORMAT_VERSION}. Use the vlapro-bench version that wrote it, or {REBUILD}")
     try:
-        return BankIndex.model_validate(data)
+        index = BankIndex.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
         raise BankFormatError(f"{path} is not a valid bank index ({problems}); {REBUILD}") from None
+    named = [index.keys_file, *(a.file for a in index.adapters), *index.files]
+    for rel in [*named, *([index.base_adapter] if index.base_adapter is not None else [])]:
+        problem = escape_problem(rel)
+        if problem is not None:
+            raise BankFormatError(f"{path} names the file {rel!r}, which {problem}: a bank reads only files inside "
+                                  f"its folder; restore the original index or {REBUILD}")
+    return index
 
 
 def verify_files(root: Path, index: BankIndex) -> None:

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from vlapro_bench.cli_paths import output_file, output_folder
+
 memory_app = typer.Typer(
     help="Procedural memory (VLA-Pro): build a bank of task LoRAs with retrieval keys, inspect a bank.",
     no_args_is_help=True,
@@ -23,7 +25,8 @@ def build(
     backbone: Annotated[Path | None, typer.Option(help="Training run folder (or checkpoint) of the backbone.")] = None,
     data: Annotated[Path | None, typer.Option(help="Demonstrations (`vlapro-bench collect`); seen tasks are used.")]
     = None,
-    out: Annotated[Path | None, typer.Option(help="Bank folder to create (must be new or empty).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Bank folder to create (must be new or empty).",
+                                             callback=output_folder)] = None,
     config: Annotated[Path | None, typer.Option(help="JSON build config; flags override its fields.")] = None,
     suite: Annotated[str | None, typer.Option(help="Task suite whose split says which tasks are seen.")] = None,
     task: Annotated[list[str] | None, typer.Option(help="Only these seen tasks (repeatable).")] = None,
@@ -59,7 +62,7 @@ def build(
         else:
             cfg = MemoryBuildConfig.from_dict({k: v for k, v in overrides.items() if v is not None})
     except (ValueError, FileNotFoundError, TypeError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="--config") from None
+        raise typer.BadParameter(str(exc), param_hint="--config" if config else None) from None
     if not cfg.backbone or not cfg.data or not cfg.out:
         raise typer.BadParameter("--backbone, --data and --out are all needed (as flags or in the config file)")
     try:
@@ -74,7 +77,8 @@ def build(
 def inspect(
     bank: Annotated[Path, typer.Argument(help="Bank folder from `vlapro-bench memory build`.")],
     picture: Annotated[Path | None, typer.Option(help="Where to save the key similarity matrix (PNG); default "
-                                                      "BANK-keys.png next to the bank.")] = None,
+                                                      "BANK-keys.png next to the bank.",
+                                                 callback=output_file)] = None,
 ) -> None:
     """Verify a bank and list its memories, sizes and key similarity (printed and as a picture)."""
     import pandas as pd  # noqa: PLC0415

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vlapro_bench.config_files import read_json_object
+from vlapro_bench.training.config import check_device
 
 #: The four fields of VLA-Pro's procedural state, in the order of the project page's highlight.
 FIELDS: tuple[str, ...] = ("action_type", "object_geometry", "ee_orientation", "target_point")
@@ -195,6 +196,7 @@ class MemoryBuildConfig:
             raise ValueError(f"image_shift must be >= 0 pixels, got {self.image_shift}")
         if self.memories_from not in ("seen", "unseen"):
             raise ValueError(f"memories_from must be 'seen' or 'unseen', got {self.memories_from!r}")
+        check_device(self.device)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

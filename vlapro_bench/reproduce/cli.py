@@ -10,6 +10,9 @@ from typing import Annotated
 
 import typer
 
+from vlapro_bench.cli_boundary import ErrorBoundary
+from vlapro_bench.cli_paths import output_folder
+
 
 def reproduce_command(
     suite: Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")] = "robotwin",
@@ -19,7 +22,7 @@ def reproduce_command(
              "a path to a profile JSON file.")] = "small",
     out: Annotated[Path | None, typer.Option(
         help="Reproduction folder; re-running the same command skips finished stages and resumes the "
-             "interrupted one. Default: runs/reproduce-<suite>-<profile>.")] = None,
+             "interrupted one. Default: runs/reproduce-<suite>-<profile>.", callback=output_folder)] = None,
     workers: Annotated[int | None, typer.Option(help="Parallel evaluation workers (default: the profile's).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars with ETA inside each stage.")] = True,
 ) -> None:
@@ -45,7 +48,8 @@ def reproduce_command(
 
 
 def _standalone_app() -> typer.Typer:
-    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
+    app = typer.Typer(cls=ErrorBoundary, no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_show_locals=False)
     app.command("reproduce")(reproduce_command)
     app.command("noop", hidden=True)(lambda: None)  # keeps "reproduce" a sub-command, as in the main CLI
     return app

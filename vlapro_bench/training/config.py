@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,21 @@ from typing import Any
 from vlapro_bench.config_files import read_json_object
 
 LR_SCHEDULES = ("constant", "cosine")
+#: Fields a resumed run may change: where and how it runs, not what it learns. ``steps`` also,
+#: to train a run further, except under the cosine schedule, whose curve depends on it.
+RESUMABLE_FIELDS = frozenset({"out", "device", "torch_threads", "checkpoint_every", "keep_checkpoints", "steps"})
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+class RunConfigMismatchError(ValueError):
+    """Resuming a run folder under a configuration other than the one it was trained with."""
+
+
+def check_device(device: str) -> str:
+    """Refuse a device name torch cannot parse when the config is made, not at the first tensor move."""
+    if not isinstance(device, str) or not _DEVICE.fullmatch(device):
+        raise ValueError(f"device must be cpu, cuda, cuda:N, mps or auto, got {device!r}")
+    return device
 
 
 @dataclass
@@ -75,6 +92,7 @@ class TrainConfig:
             raise ValueError(f"warmup_steps must be in [0, steps={self.steps}), got {self.warmup_steps}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        check_device(self.device)
 
     def learning_rate(self, step: int) -> float:
         """The learning rate of optimiser step ``step`` (0-based)."""
@@ -87,6 +105,29 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def changes_from(self, recorded: dict[str, Any]) -> list[str]:
+        """``"key: old -> new"`` for each field that differs from ``recorded`` (a run's recorded
+        config) and that a resumed run may not change; fields a run may change are not listed."""
+        free = set(RESUMABLE_FIELDS) - ({"steps"} if self.lr_schedule == "cosine" else set())
+        defaults = TrainConfig().to_dict()
+        changes = []
+        for key, new in self.to_dict().items():
+            old = recorded.get(key, defaults[key])  # a field added since the run was recorded: its default
+            if key in free or old == new or (key == "data" and Path(old).resolve() == Path(new).resolve()):
+                continue
+            changes.append(f"{key}: {json.dumps(old)} -> {json.dumps(new)}")
+        return changes
+
+    def check_resumes(self, recorded: dict[str, Any], run: str | Path) -> None:
+        """Refuse to continue ``run`` (trained with ``recorded``) under a changed configuration:
+        its checkpoints would mix two runs and its recorded config would describe neither."""
+        changes = self.changes_from(recorded)
+        if changes:
+            recorded_file = Path(run) / "train_config.json"
+            raise RunConfigMismatchError(
+                f"{run} was trained with another configuration ({'; '.join(changes)}); resuming would mix two "
+                f"runs: use a new --out folder, or re-run with the recorded settings ({recorded_file})")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from vlapro_bench.backbones import build_backbone
 from vlapro_bench.datasets import LeRobotV3Dataset
+from vlapro_bench.errors import RunInterrupted
 from vlapro_bench.training.augment import random_shift
 from vlapro_bench.training.checkpoint import (
     checkpoint_dirs,
@@ -23,19 +24,25 @@ from vlapro_bench.training.checkpoint import (
     read_state,
     save_checkpoint,
 )
-from vlapro_bench.training.config import TrainConfig
+from vlapro_bench.training.config import TrainConfig, check_device
 from vlapro_bench.training.data import IMAGE_PREFIX, ChunkDataset
 
 #: Machines with at most this many cores train with one math thread unless told otherwise.
 SMALL_MACHINE_CORES = 4
+LOG_FILE = "log.jsonl"
 
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    device = torch.device(check_device(name))
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={name!r} but CUDA is not available here; use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device={name!r} but this machine has {torch.cuda.device_count()} CUDA device(s); "
+                         "use cuda:0 or auto")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={name!r} but MPS is not available here; use --device cpu")
     return device
 
 
@@ -97,11 +104,38 @@ def _to(value: Any, device: torch.device) -> Any:
     return value.to(device, non_blocking=True) if torch.is_tensor(value) else value
 
 
+def truncate_log(path: Path, step: int) -> None:
+    """Keep the log lines up to ``step``, the checkpoint a run resumes from: the resumed run logs
+    the steps after it again, and a log that held them twice would plot a run that never was."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:  # the torn last line of a killed run
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("step"), int) and entry["step"] <= step:
+            kept.append(line + "\n")
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("".join(kept))
+    os.replace(partial, path)
+
+
+def _kept(last: Path | None, config: TrainConfig) -> str:
+    """What a stopped run leaves: its newest checkpoint, which a re-run continues from."""
+    if last is None:
+        return f"no checkpoint yet (the first is written at step {config.checkpoint_every}), so a re-run starts over"
+    step = int(read_state(last)["step"])
+    return f"checkpoint step {step} of {config.steps} is kept in {last}"
+
+
 def train(config: TrainConfig, progress: bool = True) -> Path:
     """Train ``config.backbone`` on ``config.data``; resume if ``config.out`` has checkpoints.
 
     Returns the last checkpoint. Batches are drawn from a generator seeded by (seed, step), so a
-    resumed run sees exactly the batches an uninterrupted run would have seen.
+    resumed run sees exactly the batches an uninterrupted run would have seen. Ctrl-C raises
+    :class:`~vlapro_bench.errors.RunInterrupted` naming the checkpoint a re-run resumes from.
     """
     run = Path(config.out)
     run.mkdir(parents=True, exist_ok=True)
@@ -110,9 +144,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         torch.set_num_threads(config.torch_threads or default_threads())
     existing = checkpoint_dirs(run)
     resume_state = read_state(existing[-1]) if existing else None
-    if resume_state is not None and resume_state["train_config"]["data"] != config.data:
-        raise ValueError(f"{run} was trained on {resume_state['train_config']['data']}, not {config.data}; "
-                         "use a new --out folder")
+    if resume_state is not None:
+        config.check_resumes(resume_state["train_config"], run)
 
     torch.manual_seed(config.seed)
     model = build_backbone(config.backbone, resume_state["backbone_config"] if resume_state else config.model)
@@ -136,34 +169,39 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
             "train_config": config.to_dict(), "dataset": {"root": str(data.root), "frames": len(samples),
                                                           "episodes": data.num_episodes}}
     (run / "train_config.json").write_text(json.dumps(config.to_dict(), indent=2))
-    log = (run / "log.jsonl").open("a")
+    truncate_log(run / LOG_FILE, start)
+    log = (run / LOG_FILE).open("a")
     model.train()
     last = existing[-1] if existing else None
     started = time.perf_counter()
     bar = tqdm(initial=start, total=config.steps, desc="train", unit="step", disable=not progress)
     batches = prefetched_batches(lambda step: step_batch(samples, config, step, device), start, config.steps)
-    for step, batch in batches:
-        torch.manual_seed(config.seed + step)  # dropout
-        for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate(step)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
-            loss = model.compute_loss(batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        done = step + 1
-        bar.update(1)
-        if done % 20 == 0 or done == config.steps:
-            rate = (done - start) * config.batch_size / (time.perf_counter() - started)
-            bar.set_postfix(loss=f"{loss.item():.4f}", samples_s=f"{rate:.0f}")
-            log.write(json.dumps({"step": done, "loss": loss.item(), "lr": config.learning_rate(step),
-                                 "samples_per_s": rate}) + "\n")
-            log.flush()
-        if done % config.checkpoint_every == 0 or done == config.steps:
-            last = save_checkpoint(run, done, model, optimizer, meta, config.keep_checkpoints)
-    bar.close()
-    log.close()
+    try:
+        for step, batch in batches:
+            torch.manual_seed(config.seed + step)  # dropout
+            for group in optimizer.param_groups:
+                group["lr"] = config.learning_rate(step)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
+                loss = model.compute_loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            done = step + 1
+            bar.update(1)
+            if done % 20 == 0 or done == config.steps:
+                rate = (done - start) * config.batch_size / (time.perf_counter() - started)
+                bar.set_postfix(loss=f"{loss.item():.4f}", samples_s=f"{rate:.0f}")
+                log.write(json.dumps({"step": done, "loss": loss.item(), "lr": config.learning_rate(step),
+                                     "samples_per_s": rate}) + "\n")
+                log.flush()
+            if done % config.checkpoint_every == 0 or done == config.steps:
+                last = save_checkpoint(run, done, model, optimizer, meta, config.keep_checkpoints)
+    except KeyboardInterrupt:
+        raise RunInterrupted(_kept(last, config)) from None
+    finally:
+        bar.close()
+        log.close()
     if last is None:  # nothing left to do: the run had already reached config.steps
         last = existing[-1]
     return last
