@@ -32,6 +32,19 @@ def interrupted_line(stderr: str) -> str:
     return line
 
 
+def interrupt_then_resume(monkeypatch, module, name: str, interrupting, args: list[str], kept: str) -> None:
+    """Run the command with ``module.name`` replaced by ``interrupting`` (which raises
+    KeyboardInterrupt): it exits 130 with one line saying what was ``kept`` and the command to
+    resume; then, with the original restored, that same command finishes."""
+    original = getattr(module, name)
+    monkeypatch.setattr(module, name, interrupting)
+    result = CliRunner().invoke(app, args, env={DEBUG_VARIABLE: ""})
+    assert result.exit_code == 130, result.output
+    assert interrupted_line(result.stderr) == f"interrupted; {kept}; resume with: vlapro-bench {' '.join(args)}"
+    monkeypatch.setattr(module, name, original)
+    assert CliRunner().invoke(app, args).exit_code == 0
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_during_a_pool_evaluation_says_what_is_kept(tmp_path):
     """SIGINT to the process group, as a terminal sends it, while two workers are mid-run."""
@@ -78,13 +91,8 @@ def test_ctrl_c_during_collect_says_how_many_demonstrations_are_kept(tmp_path, m
             raise KeyboardInterrupt
         return record(*a, **kw)
 
-    monkeypatch.setattr(collect, "record_episode", interrupted_on_the_second)
-    result = CliRunner().invoke(app, args, env={DEBUG_VARIABLE: ""})
-    assert result.exit_code == 130, result.output
-    assert interrupted_line(result.stderr) == (f"interrupted; 1 finished demonstration(s) are kept in {out}; "
-                                               f"resume with: vlapro-bench {' '.join(args)}")
-    monkeypatch.setattr(collect, "record_episode", record)
-    assert CliRunner().invoke(app, args).exit_code == 0
+    interrupt_then_resume(monkeypatch, collect, "record_episode", interrupted_on_the_second, args,
+                          f"1 finished demonstration(s) are kept in {out}")
     assert LeRobotV3Dataset(out).num_episodes == 3
 
 
@@ -105,11 +113,5 @@ def test_ctrl_c_during_train_names_the_checkpoint_a_rerun_continues_from(demos, 
             raise KeyboardInterrupt
         return batch(dataset, cfg, step, device)
 
-    monkeypatch.setattr(trainer, "step_batch", interrupted)
-    result = CliRunner().invoke(app, args, env={DEBUG_VARIABLE: ""})
-    assert result.exit_code == 130, result.output
-    assert interrupted_line(result.stderr) == (f"interrupted; {kept.format(run=run)}; "
-                                               f"resume with: vlapro-bench {' '.join(args)}")
-    monkeypatch.setattr(trainer, "step_batch", batch)
-    assert CliRunner().invoke(app, args).exit_code == 0
+    interrupt_then_resume(monkeypatch, trainer, "step_batch", interrupted, args, kept.format(run=run))
     assert checkpoint_dirs(run)[-1].name == "step-0000006"

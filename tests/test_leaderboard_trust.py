@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_leaderboard_submit import TASKS, finished_runs, make_board, small_protocol, write_card
+from test_leaderboard_validate import EXPERT, RANDOM, check, load, save
 from typer.testing import CliRunner
 
 from vlapro_bench.evaluation.policy_spec import PolicyMismatchError, resolve_policy_spec
@@ -40,25 +41,10 @@ from vlapro_bench.leaderboard.verify import VerifyError, verify_entry
 from vlapro_bench.leaderboard.weights import weights_fingerprint
 from vlapro_bench.make import make_env
 
-RANDOM = "random.json"
-EXPERT = "scripted-expert.json"
-
 
 @pytest.fixture
 def board(tmp_path, tmp_path_factory) -> Path:
     return make_board(tmp_path, finished_runs(tmp_path_factory.getbasetemp()))
-
-
-def check(path: Path, **kw):
-    return validate_entry(path, protocol=kw.pop("protocol", small_protocol()), tasks=kw.pop("tasks", TASKS), **kw)
-
-
-def load(path: Path) -> dict:
-    return json.loads(path.read_text())
-
-
-def save(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False))
 
 
 # -- numbers that overflow to infinity -------------------------------------------------------------------------------
@@ -417,9 +403,6 @@ def test_forged_random_entries_claiming_75_percent_are_caught_in_95_of_100_attem
         old_caught += any(r.key in flipped for r in _old_predictable_sample(forged, old_sample))
     assert old_caught == 0
     assert caught >= 95, f"caught {caught} of 100"
-    successes = sum(r.success for r in forged)
-    drawn, _ = split_sample(successes, len(forged) - successes, sample_size(len(forged)))
-    assert 1 - escape_probability(successes, len(flipped), drawn) >= 0.95
 
 
 def test_the_sampler_catches_a_forgery_as_often_as_the_hypergeometric_says():

@@ -38,7 +38,7 @@ def load(path: Path) -> dict:
 
 
 def save(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=1))
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False))
 
 
 def refresh_numbers(data: dict) -> None:
