@@ -121,7 +121,9 @@ class VLAProEnv(gym.Env):
             raise ValueError("tasks must name at least one task")
         self.profile = suite_profile(suite)
         self.robot = self.profile.robot
-        self.task_classes = {name: get_task_class(suite, name) for name in names}
+        classes = [get_task_class(suite, name) for name in names]
+        names = [cls.spec.name for cls in classes]  # "open_laptop-v0" is registered as "open_laptop"
+        self.task_classes = dict(zip(names, classes, strict=True))
         self.task_names = names
         self.suite = suite
         control_mode = self.profile.default_control_mode if control_mode is None else control_mode

@@ -2,6 +2,10 @@
 
 Everything else (gym ids, split views, docs tables, parametrised tests) is derived from this
 registry, so adding a task is one file. Registering a name twice raises.
+
+Tasks are keyed by their registry name, which carries the version from version 1 on
+(``open_laptop`` is version 0, ``open_laptop-v1`` version 1): both versions of a changed task
+are registered side by side, and a split or protocol names the one it uses.
 """
 
 from __future__ import annotations
@@ -10,13 +14,13 @@ import difflib
 import importlib
 from typing import TYPE_CHECKING, TypeVar
 
-from vlapro_bench.task_spec import SUITES, ProceduralAnnotation, TaskSpec
+from vlapro_bench.task_spec import SUITES, ProceduralAnnotation, TaskSpec, parse_task_ref, task_ref
 
 if TYPE_CHECKING:
     from vlapro_bench.task import Task
 
 __all__ = ["SUITES", "ProceduralAnnotation", "TaskSpec", "UnknownTaskError", "all_specs", "get_task_class",
-           "register_task", "task_names"]
+           "parse_task_ref", "register_task", "task_names", "task_ref", "task_versions"]
 
 
 class UnknownTaskError(KeyError):
@@ -51,15 +55,27 @@ def task_names(suite: str) -> list[str]:
     return sorted(name for s, name in _TASKS if s == suite)
 
 
-def get_task_class(suite: str, name: str) -> type[Task]:
+def task_versions(suite: str, base_name: str) -> list[str]:
+    """Registry names of every registered version of a task, oldest first."""
     _load_builtin_tasks()
+    return [task_ref(base, version) for base, version in
+            sorted(parse_task_ref(name) for s, name in _TASKS if s == suite) if base == base_name]
+
+
+def get_task_class(suite: str, name: str) -> type[Task]:
+    """The task class registered as ``name`` (``<task>`` or ``<task>-v<N>``; ``-v0`` is the bare name)."""
+    _load_builtin_tasks()
+    key = task_ref(*parse_task_ref(name))
     try:
-        return _TASKS[(suite, name)]
+        return _TASKS[(suite, key)]
     except KeyError:
         valid = task_names(suite)
-        elsewhere = [other for other in SUITES if other != suite and (other, name) in _TASKS]
+        elsewhere = [other for other in SUITES if other != suite and (other, key) in _TASKS]
+        versions = task_versions(suite, parse_task_ref(name)[0])
         if elsewhere:
             hint = f" It is a task of the {elsewhere[0]} suite: pass --suite {elsewhere[0]} (suite={elsewhere[0]!r})."
+        elif versions:
+            hint = f" Its registered versions are {', '.join(versions)}."
         else:
             close = difflib.get_close_matches(name, valid, n=3)
             hint = f" Did you mean {', '.join(close)}?" if close else ""

@@ -5,8 +5,10 @@ overlap, unknown tasks, and transfer links that do not point from unseen to seen
 
 A released split file is never edited. A new version either lists everything (as ``v0`` does) or
 names its ``base`` version and states only what it changes (:class:`SplitChanges`): the tasks it
-adds to ``seen`` or to ``unseen`` (with their transfer links), the tasks it removes, and the links
-it replaces. Adding a task to a version is then one line of that file.
+adds to ``seen`` or to ``unseen`` (with their transfer links), the tasks it removes, the tasks it
+replaces by a newer version of the same task (``open_laptop`` -> ``open_laptop-v1``, in place,
+links included), and the links it replaces. Adding a task to a version is then one line of that
+file.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vlapro_bench.registry import SUITES, task_names
+from vlapro_bench.registry import SUITES, parse_task_ref, task_names
 
 PROCEDURAL_FIELDS = ("action_type", "object_geometry", "ee_orientation", "interaction_point")
 SPLIT_NAMES = ("seen", "unseen")
@@ -155,6 +157,10 @@ class SplitChanges(BaseModel):
     add_unseen: dict[str, LinkData] = Field(
         default_factory=dict, description="Tasks added to unseen, each with its transfer link.")
     remove: list[str] = Field(default_factory=list, description="Tasks removed (from seen or unseen).")
+    replace: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tasks replaced in place by another version of the same task (old name -> new name, e.g. "
+                    "open_laptop -> open_laptop-v1); transfer links that name the old one name the new one.")
     transfer: dict[str, LinkData] = Field(
         default_factory=dict, description="Transfer links replaced (or added) for the version's unseen tasks.")
 
@@ -169,17 +175,34 @@ class SplitChanges(BaseModel):
         again = sorted((set(self.add_seen) | set(self.add_unseen)) & (present - set(self.remove)))
         if again:
             raise SplitError(f"{self.suite} v{self.version} adds tasks that v{self.base} already has: {again}")
+        self._check_replacements(present - set(self.remove))
         removed = set(self.remove)
-        transfer = {t: link for t, link in base["transfer"].items() if t not in removed}
+        new = self.replace.get  # a task's name in this version (most keep theirs)
+        transfer = {new(t, t): {**link, "sources": [new(x, x) for x in link["sources"]]}
+                    for t, link in base["transfer"].items() if t not in removed}
         transfer.update({t: link.model_dump() for t, link in {**self.transfer, **self.add_unseen}.items()})
         return {
             "suite": self.suite,
             "version": self.version,
             "description": base.get("description", "") if self.description is None else self.description,
-            "seen": [t for t in base["seen"] if t not in removed] + self.add_seen,
-            "unseen": [t for t in base["unseen"] if t not in removed] + list(self.add_unseen),
+            "seen": [new(t, t) for t in base["seen"] if t not in removed] + self.add_seen,
+            "unseen": [new(t, t) for t in base["unseen"] if t not in removed] + list(self.add_unseen),
             "transfer": transfer,
         }
+
+    def _check_replacements(self, kept: set[str]) -> None:
+        """Each replacement swaps a task the base keeps for another version of that same task."""
+        where = f"{self.suite} v{self.version}"
+        for old, new in self.replace.items():
+            if old not in kept:
+                raise SplitError(f"{where} replaces {old!r}, which v{self.base} does not have "
+                                 f"(or this version removes)")
+            if parse_task_ref(new)[0] != parse_task_ref(old)[0] or parse_task_ref(new) == parse_task_ref(old):
+                raise SplitError(f"{where} replaces {old!r} by {new!r}: a replacement must be another version of "
+                                 f"the same task, e.g. {parse_task_ref(old)[0]}-v{parse_task_ref(old)[1] + 1}")
+        clash = sorted(set(self.replace.values()) & (kept | set(self.add_seen) | set(self.add_unseen)))
+        if clash:
+            raise SplitError(f"{where} replaces tasks by versions it already has: {clash}")
 
 
 @cache

@@ -22,7 +22,7 @@ from vlapro_bench.layout_draws import Layout, draw_layout
 from vlapro_bench.sim.builder import SceneBuilder
 from vlapro_bench.sim.motion import Motion
 from vlapro_bench.sim.physics import Simulation
-from vlapro_bench.task_spec import ProceduralAnnotation, ProceduralState, TaskSpec
+from vlapro_bench.task_spec import ProceduralAnnotation, ProceduralState, TaskSpec, task_ref
 
 INSTRUCTION_POOLS = ("seen", "unseen")
 #: Instruction sets: 0 is every task's original pools (``Task.instructions``), which the v0
@@ -130,15 +130,19 @@ class Task:
     ) -> TaskSpec:
         """A :class:`TaskSpec` with this base's suite, and its arms unless ``arms`` names fewer.
 
+        ``name`` is upstream's task name; ``version`` above 0 makes the registry name
+        ``<name>-v<version>`` (a new version of a task registers beside the old one).
+
         ``origin`` defaults to the base's benchmark (:attr:`default_origin`); a task that is not
         one of that benchmark's tasks says where it comes from instead.
         """
         if cls.suite is None:
             raise TypeError(f"{cls.__name__} has no suite: derive the task from a suite base "
                             f"(RoboTwinTask, RLBenchTask)")
-        return TaskSpec(name=name, suite=cls.suite, max_episode_steps=max_episode_steps, procedure=procedure,
-                        description=description, arms=arms if arms is not None else cls.default_arms,
-                        tags=tags, version=version, origin=origin if origin is not None else cls.default_origin)
+        return TaskSpec(name=task_ref(name, version), suite=cls.suite, max_episode_steps=max_episode_steps,
+                        procedure=procedure, description=description,
+                        arms=arms if arms is not None else cls.default_arms, tags=tags, version=version,
+                        origin=origin if origin is not None else cls.default_origin)
 
     # -- hooks ------------------------------------------------------------------------------
     def build_scene(self, scene: SceneBuilder) -> None:

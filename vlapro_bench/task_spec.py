@@ -9,11 +9,26 @@ task files import them from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 SUITES = ("robotwin", "rlbench")
+#: A task's registry name ends in ``-v<N>`` from version 1 on; version 0 keeps the bare name, so
+#: every result recorded before tasks had versions still names its task.
+_VERSION_SUFFIX = re.compile(r"-v(\d+)$")
+
+
+def task_ref(base_name: str, version: int = 0) -> str:
+    """The registry name of version ``version`` of a task: ``open_laptop``, ``open_laptop-v1``."""
+    return base_name if version == 0 else f"{base_name}-v{version}"
+
+
+def parse_task_ref(name: str) -> tuple[str, int]:
+    """``(base name, version)`` of a registry name; ``open_laptop-v0`` is read as ``open_laptop``."""
+    match = _VERSION_SUFFIX.search(name)
+    return (name[: match.start()], int(match.group(1))) if match else (name, 0)
 
 
 @dataclass(frozen=True)
@@ -31,7 +46,13 @@ class ProceduralAnnotation:
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """Static metadata of a task: what a registry row, a gym id and a docs page need."""
+    """Static metadata of a task: what a registry row, a gym id and a docs page need.
+
+    ``name`` is the registry name, unique within the suite: the upstream task's name for
+    version 0 and ``<name>-v<version>`` after that (:func:`task_ref`). A task whose behaviour
+    changes (objects, ranges, procedure) gets a new version beside the old one instead of
+    replacing it, so results recorded on the old one stay reproducible.
+    """
 
     name: str
     suite: str
@@ -51,11 +72,20 @@ class TaskSpec:
             raise ValueError(f"Unknown suite {self.suite!r}; expected one of {SUITES}")
         if self.max_episode_steps <= 0:
             raise ValueError(f"{self.name}: max_episode_steps must be positive")
+        if self.version < 0 or parse_task_ref(self.name)[1] != self.version or self.name.endswith("-v0"):
+            raise ValueError(f"Task name {self.name!r} does not match version {self.version}: version 0 is named "
+                             f"{self.base_name!r}, version {max(self.version, 1)} "
+                             f"{task_ref(self.base_name, max(self.version, 1))!r}")
+
+    @property
+    def base_name(self) -> str:
+        """The task's name without its version: upstream's name for it."""
+        return parse_task_ref(self.name)[0]
 
     @property
     def gym_id(self) -> str:
         suite = {"robotwin": "RoboTwin", "rlbench": "RLBench"}[self.suite]
-        return f"VLAPro-{suite}/{self.name}-v{self.version}"
+        return f"VLAPro-{suite}/{self.base_name}-v{self.version}"
 
 
 @dataclass(frozen=True)

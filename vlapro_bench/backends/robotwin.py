@@ -169,7 +169,8 @@ class RoboTwinEnv(UpstreamTaskView, gym.Env):
         if self.max_episode_steps_override is not None:
             task.step_lim = int(self.max_episode_steps_override)
         rng = np.random.default_rng(upstream_seed)
-        candidates = self.upstream.instructions(name, episode_info.get("info", {}), self.instruction_pool,
+        candidates = self.upstream.instructions(self.specs[name].base_name, episode_info.get("info", {}),
+                                                self.instruction_pool,
                                                 upstream_seed)
         self._instruction = str(candidates[int(rng.integers(len(candidates)))])
         task.set_instruction(instruction=self._instruction)
@@ -187,8 +188,10 @@ class RoboTwinEnv(UpstreamTaskView, gym.Env):
     def _upstream_task(self, name: str) -> tuple[Any, dict[str, Any]]:
         """The task's upstream object and its ``setup_demo`` arguments, created on first use."""
         if name not in self._task_objects:
-            self._task_objects[name] = self.upstream.new_task(name)
-            self._args[name] = self.upstream.setup_args(name, depth=self.obs_mode == "rgbd")
+            # Every version of a task (open_laptop, open_laptop-v1) runs upstream's one task.
+            upstream_name = self.specs[name].base_name
+            self._task_objects[name] = self.upstream.new_task(upstream_name)
+            self._args[name] = self.upstream.setup_args(upstream_name, depth=self.obs_mode == "rgbd")
         return self._task_objects[name], self._args[name]
 
     def _first_solvable_seed(
@@ -329,10 +332,9 @@ def make_robotwin_env(
     saying what to install or set when anything upstream is missing.
     """
     names = [tasks] if isinstance(tasks, str) else list(tasks)
-    for name in names:
-        suite_spec("robotwin", name)  # our name first: a typo is not an install problem
+    specs = {name: suite_spec("robotwin", name) for name in names}  # our name first: a typo is not an install problem
     checkout = locate_checkout(environ, task_config)
-    present = [name for name in names if checkout.has_task(name)]
+    present = [name for name in names if checkout.has_task(specs[name].base_name)]
     missing = [name for name in names if name not in present]
     if missing and (not skip_tasks_without_upstream or not present):
         raise BackendNotAvailableError(robotwin_tasks_missing(str(checkout.root), missing, present))
