@@ -76,7 +76,7 @@ def gallery_picture(suite: str, task: str, path: Path) -> None:
 
 def split_label(suite: str, task: str) -> str:
     """``seen``/``unseen`` in the suite's newest split, with the version that added the task if not 0."""
-    versions = sorted(version for name, version in available_splits() if name == suite)
+    versions = sorted(version for name, line, version in available_splits() if name == suite and not line)
     for version in versions:
         split = load_split(suite, version)
         if task in split.seen or task in split.unseen:

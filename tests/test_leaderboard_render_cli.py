@@ -108,7 +108,7 @@ def test_render_refuses_invalid_entries_and_writes_an_empty_board(board, tmp_pat
 @pytest.fixture
 def cli(monkeypatch, tmp_path):
     """The runner, the test protocol as a file, and the split narrowed to the tasks the runs played."""
-    monkeypatch.setattr(validate, "split_tasks", lambda suite, split, version: TASKS)
+    monkeypatch.setattr(validate, "split_tasks", lambda suite, split, version, line="": TASKS)
     protocol_file = tmp_path / "protocol.json"
     protocol_file.write_text(small_protocol().model_dump_json())
     runner = CliRunner()

@@ -478,7 +478,7 @@ def test_default_verify_catches_a_forgery_made_outside_the_old_predictable_sampl
 
 
 def test_cli_verify_prints_its_fresh_seed_and_takes_it_back(board, tmp_path, monkeypatch):
-    monkeypatch.setattr(validate_module, "split_tasks", lambda suite, split, version: TASKS)
+    monkeypatch.setattr(validate_module, "split_tasks", lambda suite, split, version, line="": TASKS)
     protocol_file = tmp_path / "protocol.json"
     protocol_file.write_text(small_protocol().model_dump_json())
     runner = CliRunner()

@@ -17,7 +17,7 @@ from vlapro_bench.leaderboard import validate
 
 @pytest.fixture
 def entry(tmp_path, tmp_path_factory, monkeypatch):
-    monkeypatch.setattr(validate, "split_tasks", lambda suite, split, version: TASKS)
+    monkeypatch.setattr(validate, "split_tasks", lambda suite, split, version, line="": TASKS)
     board = make_board(tmp_path, finished_runs(tmp_path_factory.getbasetemp()))
     return board / "random.json"
 

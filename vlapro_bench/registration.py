@@ -2,6 +2,7 @@
 
 - ``VLAPro-RoboTwin/<task>-v0``: one task.
 - ``VLAPro-RoboTwin-Seen-v0`` / ``VLAPro-RoboTwin-Unseen-v0``: the tasks of a split.
+- ``VLAPro-RoboTwin-ZW7-Seen-v0`` / ``-Unseen-v0``: the tasks of a named split line (here ``zw7``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ ENTRY_POINT = "vlapro_bench.make:make_env"
 VECTOR_ENTRY_POINT = "vlapro_bench.make:make_vector_env"
 
 
-def split_id(suite: str, split: str, version: int = 0) -> str:
-    return f"VLAPro-{SUITE_TITLES[suite]}-{split.capitalize()}-v{version}"
+def split_id(suite: str, split: str, version: int = 0, name: str = "") -> str:
+    """Gym id of one side (``seen``/``unseen``) of a split; a named split line's name is upper-cased."""
+    line = f"{name.upper()}-" if name else ""
+    return f"VLAPro-{SUITE_TITLES[suite]}-{line}{split.capitalize()}-v{version}"
 
 
 def env_ids() -> dict[str, dict]:
@@ -28,10 +31,11 @@ def env_ids() -> dict[str, dict]:
         # TimeLimit with the embedded limit would cut upstream backends (backend="robotwin"
         # counts RoboTwin's own, longer, per-task limits) short.
         ids[spec.gym_id] = {"tasks": spec.name, "suite": spec.suite}
-    for suite, version in available_splits():
-        split = load_split(suite, version, check_registered=False)
+    for suite, line, version in available_splits():
+        split = load_split(suite, version, check_registered=False, name=line)
         for name in ("seen", "unseen"):
-            ids[split_id(suite, name, version)] = {"tasks": list(split.tasks(name)), "suite": suite}
+            if split.tasks(name):  # a single-task line such as all50 has no unseen side
+                ids[split_id(suite, name, version, line)] = {"tasks": list(split.tasks(name)), "suite": suite}
     return ids
 
 

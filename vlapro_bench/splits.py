@@ -44,22 +44,32 @@ class TransferLink:
 
 @dataclass(frozen=True)
 class Split:
+    """A seen/unseen partition of one suite's tasks.
+
+    ``name`` tells split lines apart: ``""`` is the suite's own line (``robotwin`` v0, v1, ...),
+    a name such as ``zw7`` is another community protocol's partition with its own versions
+    (file ``<suite>-<name>-v<N>.json``, gym ids ``VLAPro-RoboTwin-ZW7-Seen-v<N>``).
+    """
+
     suite: str
     version: int
     seen: tuple[str, ...]
     unseen: tuple[str, ...]
     transfer: dict[str, TransferLink]
     description: str = ""
+    name: str = ""
 
     def __post_init__(self) -> None:
         if self.suite not in SUITES:
             raise SplitError(f"Unknown suite {self.suite!r}; expected one of {SUITES}")
+        if self.name and not self.name.isalnum():
+            raise SplitError(f"split name must be letters and digits, got {self.name!r}")
         for name, tasks in (("seen", self.seen), ("unseen", self.unseen)):
             if len(set(tasks)) != len(tasks):
-                raise SplitError(f"{self.suite} v{self.version}: duplicate tasks in {name}")
+                raise SplitError(f"{self.label}: duplicate tasks in {name}")
         overlap = set(self.seen) & set(self.unseen)
         if overlap:
-            raise SplitError(f"{self.suite} v{self.version}: tasks in both seen and unseen: {sorted(overlap)}")
+            raise SplitError(f"{self.label}: tasks in both seen and unseen: {sorted(overlap)}")
         for target, link in self.transfer.items():
             if target not in self.unseen:
                 raise SplitError(f"Transfer target {target!r} is not an unseen task")
@@ -72,6 +82,11 @@ class Split:
         missing = set(self.unseen) - set(self.transfer)
         if missing:
             raise SplitError(f"Unseen tasks without a transfer link: {sorted(missing)}")
+
+    @property
+    def label(self) -> str:
+        """How messages and tables name the split: ``robotwin v1``, ``robotwin zw7 v0``."""
+        return f"{self.suite}{f' {self.name}' if self.name else ''} v{self.version}"
 
     @property
     def train_tasks(self) -> tuple[str, ...]:
@@ -91,7 +106,7 @@ class Split:
         known = set(task_names(self.suite))
         unknown = sorted((set(self.seen) | set(self.unseen)) - known)
         if unknown:
-            raise SplitError(f"{self.suite} v{self.version} names unregistered tasks: {unknown}")
+            raise SplitError(f"{self.label} names unregistered tasks: {unknown}")
 
     @classmethod
     def from_dict(cls, data: dict) -> Split:
@@ -107,6 +122,7 @@ class Split:
                 unseen=tuple(data["unseen"]),
                 transfer=transfer,
                 description=data.get("description", ""),
+                name=data.get("name", ""),
             )
         except (KeyError, TypeError) as exc:
             raise SplitError(f"Malformed split data: missing or invalid field {exc}") from exc
@@ -115,6 +131,7 @@ class Split:
         """The split as full split-file data (what :meth:`from_dict` reads)."""
         return {
             "suite": self.suite,
+            **({"name": self.name} if self.name else {}),
             "version": self.version,
             "description": self.description,
             "seen": list(self.seen),
@@ -129,8 +146,9 @@ class Split:
             delta = SplitChanges.model_validate(changes)
         except ValidationError as exc:
             raise SplitError(f"Malformed split changes: {exc}") from exc
-        if delta.suite != self.suite or delta.base != self.version:
-            raise SplitError(f"Changes for {delta.suite} v{delta.base} cannot apply to {self.suite} v{self.version}")
+        if delta.suite != self.suite or delta.base != self.version or delta.name != self.name:
+            raise SplitError(f"Changes for {delta.suite}{f' {delta.name}' if delta.name else ''} v{delta.base} cannot "
+                             f"apply to {self.label}")
         return Split.from_dict(delta.apply(self.to_dict()))
 
 
@@ -150,6 +168,7 @@ class SplitChanges(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     suite: str = Field(description="The suite; the same as the base's.")
+    name: str = Field(default="", description="The split line's name; the same as the base's.")
     version: int = Field(ge=1, description="This version; above its base.")
     base: int = Field(ge=0, description="The version these changes apply to.")
     description: str | None = Field(default=None, description="This version's description (default: the base's).")
@@ -183,6 +202,7 @@ class SplitChanges(BaseModel):
         transfer.update({t: link.model_dump() for t, link in {**self.transfer, **self.add_unseen}.items()})
         return {
             "suite": self.suite,
+            "name": self.name,
             "version": self.version,
             "description": base.get("description", "") if self.description is None else self.description,
             "seen": [new(t, t) for t in base["seen"] if t not in removed] + self.add_seen,
@@ -205,39 +225,51 @@ class SplitChanges(BaseModel):
             raise SplitError(f"{where} replaces tasks by versions it already has: {clash}")
 
 
+def split_file(suite: str, version: int, name: str = "") -> str:
+    """The packaged file name of a split: ``robotwin-v1.json``, ``robotwin-zw7-v0.json``."""
+    return f"{suite}{f'-{name}' if name else ''}-v{version}.json"
+
+
 @cache
-def load_split(suite: str, version: int = 0, check_registered: bool = True) -> Split:
-    """The packaged split file ``data/splits/<suite>-v<version>.json``, validated.
+def load_split(suite: str, version: int = 0, check_registered: bool = True, name: str = "") -> Split:
+    """The packaged split file ``data/splits/<suite>[-<name>]-v<version>.json``, validated.
 
     ``check_registered=False`` skips the registry cross-check; registration at import uses it
     so a half-installed task set cannot make ``import vlapro_bench`` fail (tests check it).
     """
-    path = resources.files("vlapro_bench") / "data" / "splits" / f"{suite}-v{version}.json"
+    file = split_file(suite, version, name)
+    path = resources.files("vlapro_bench") / "data" / "splits" / file
     if not path.is_file():
-        have = sorted(v for s, v in available_splits() if s == suite)
-        raise SplitError(f"No split file for suite {suite!r} version {version} (data/splits/{suite}-v{version}.json); "
-                         f"versions available: {', '.join(map(str, have)) or 'none'}")
+        have = sorted(v for s, n, v in available_splits() if s == suite and n == name)
+        lines = sorted({n for s, n, _ in available_splits() if s == suite and n})
+        also = f"; other split lines: {', '.join(lines)}" if lines else ""
+        raise SplitError(f"No split file for suite {suite!r}{f' split {name!r}' if name else ''} version {version} "
+                         f"(data/splits/{file}); versions available: {', '.join(map(str, have)) or 'none'}{also}")
     data = json.loads(path.read_text())
     if isinstance(data, dict) and "base" in data:
-        if data.get("suite") != suite or data.get("version") != version:
-            raise SplitError(f"data/splits/{suite}-v{version}.json says suite {data.get('suite')!r} "
+        if data.get("suite") != suite or data.get("version") != version or data.get("name", "") != name:
+            raise SplitError(f"data/splits/{file} says suite {data.get('suite')!r} name {data.get('name', '')!r} "
                              f"version {data.get('version')!r}")
         if not isinstance(data["base"], int) or not 0 <= data["base"] < version:
-            raise SplitError(f"data/splits/{suite}-v{version}.json: base must be an earlier version, "
-                             f"got {data['base']!r}")
-        split = load_split(suite, data["base"], check_registered=False).derive(data)
+            raise SplitError(f"data/splits/{file}: base must be an earlier version, got {data['base']!r}")
+        split = load_split(suite, data["base"], check_registered=False, name=name).derive(data)
     else:
         split = Split.from_dict(data)
+        if (split.suite, split.version, split.name) != (suite, version, name):
+            raise SplitError(f"data/splits/{file} says suite {split.suite!r} name {split.name!r} "
+                             f"version {split.version}")
     if check_registered:
         split.check_registered()
     return split
 
 
-def available_splits() -> list[tuple[str, int]]:
+def available_splits() -> list[tuple[str, str, int]]:
+    """``(suite, name, version)`` of every packaged split file; name ``""`` is the suite's own line."""
     folder = resources.files("vlapro_bench") / "data" / "splits"
     out = []
     for entry in folder.iterdir():
         if entry.name.endswith(".json"):
-            suite, _, version = entry.name[:-5].rpartition("-v")
-            out.append((suite, int(version)))
+            stem, _, version = entry.name[:-5].rpartition("-v")
+            suite, _, name = stem.partition("-")
+            out.append((suite, name, int(version)))
     return sorted(out)

@@ -372,14 +372,17 @@ def task_page(suite: str, docs_dir: Path = ROOT / "docs") -> str:
 
 
 def split_of(suite: str, task: str) -> str:
-    """``seen``/``unseen`` in the newest split file that has ``task`` (with its version when not 0)."""
+    """``seen``/``unseen`` in the oldest split file that has ``task`` (with its version when not 0),
+    the suite's own line first, then named lines (``seen (split zw7 v0)``)."""
     from vlapro_bench.splits import available_splits, load_split  # noqa: PLC0415
 
-    for version in sorted(v for name, v in available_splits() if name == suite):
-        split = load_split(suite, version)
+    lines = sorted(((line != "", line, v) for name, line, v in available_splits() if name == suite))
+    for _, line, version in lines:
+        split = load_split(suite, version, name=line)
         if task in split.seen or task in split.unseen:
             which = "seen" if task in split.seen else "unseen"
-            return which if version == 0 else f"{which} (split v{version})"
+            where = f"split {line} v{version}" if line else f"split v{version}"
+            return which if (version, line) == (0, "") else f"{which} ({where})"
     return "not in a split"
 
 

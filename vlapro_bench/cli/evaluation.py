@@ -68,9 +68,10 @@ def eval_command(
         raise typer.BadParameter(f"protocol {proto.name} is for suite {proto.suite}, not {suite}",
                                  param_hint="--protocol")
     try:
-        names = resolve_tasks(suite, tasks or ["unseen"], proto.split_version)
+        names = resolve_tasks(suite, tasks or ["unseen"], proto.split_version, proto.split)
     except SplitError as exc:
-        raise typer.BadParameter(f"protocol {proto.name} names split version {proto.split_version}: {exc}",
+        line = f"split {proto.split} version" if proto.split else "split version"
+        raise typer.BadParameter(f"protocol {proto.name} names {line} {proto.split_version}: {exc}",
                                  param_hint="--protocol") from None
     settings = EvalSettings(
         policy=policy, tasks=tuple(names), protocol=proto,

@@ -35,15 +35,16 @@ def parse_size(size: str) -> tuple[int, int]:
     return h, w
 
 
-def resolve_tasks(suite: str, tasks: list[str], split_version: int = 0) -> list[str]:
-    """Task names from arguments: names, or 'seen'/'unseen' (of split file ``split_version``) or 'all'."""
+def resolve_tasks(suite: str, tasks: list[str], split_version: int = 0, split_name: str = "") -> list[str]:
+    """Task names from arguments: names, or 'seen'/'unseen' (of split file ``split_version`` of the
+    split line ``split_name``) or 'all'."""
     check_suite(suite)
     out: list[str] = []
     for item in tasks:
         if item == "all":
             out += task_names(suite)
         elif item in ("seen", "unseen"):
-            out += list(splits.load_split(suite, split_version).tasks(item))
+            out += list(splits.load_split(suite, split_version, name=split_name).tasks(item))
         else:
             try:
                 get_task_class(suite, item)

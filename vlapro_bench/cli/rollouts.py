@@ -68,12 +68,15 @@ def baselines(
     suite: SuiteOpt = "robotwin",
     split_version: Annotated[int, typer.Option(min=0, help="Split file version (data/splits/<suite>-v<N>.json).")]
     = 0,
+    split_name: Annotated[str, typer.Option(
+        help="Split line: empty for the suite's own, or a named line such as zw7 (data/splits/<suite>-zw7-v<N>.json).")]
+    = "",
     task: Annotated[list[str] | None, typer.Option(
         help="Run these tasks instead of the split (repeatable), e.g. the tasks a split version adds.")] = None,
 ) -> None:
     """Run the expert (privileged) and a random policy on a split; print per-task success."""
     try:
-        names = resolve_tasks(suite, task or [split], split_version)
+        names = resolve_tasks(suite, task or [split], split_version, split_name)
     except SplitError as exc:
         raise typer.BadParameter(str(exc), param_hint="--split-version") from None
     make_parent(csv)

@@ -19,6 +19,9 @@ from vlapro_bench.task import INSTRUCTION_SETS
 def list_tasks(
     suite: SuiteOpt = "robotwin",
     split_version: Annotated[int, typer.Option(help="Split file version (data/splits/<suite>-v<N>.json).")] = 0,
+    split_name: Annotated[str, typer.Option(
+        help="Split line: empty for the suite's own, or a named line such as zw7 (data/splits/<suite>-zw7-v<N>.json).")]
+    = "",
     instruction_set: Annotated[int, typer.Option(
         min=0, max=max(INSTRUCTION_SETS),
         help="Instruction set whose template counts (seen/unseen) the table shows.")] = max(INSTRUCTION_SETS),
@@ -26,7 +29,7 @@ def list_tasks(
     """List suites, splits, tasks and their Gymnasium ids, with each task's instruction templates (seen/unseen)."""
     check_suite(suite)
     try:
-        split = load_split(suite, split_version)
+        split = load_split(suite, split_version, name=split_name)
     except SplitError as exc:
         raise typer.BadParameter(str(exc), param_hint="--split-version") from None
     rows = []
@@ -37,8 +40,10 @@ def list_tasks(
         rows.append({"task": spec.name, "split": which, "id": spec.gym_id, "steps": spec.max_episode_steps,
                      "action": spec.procedure.action_type, "transfer from": sources, "origin": spec.origin,
                      "instructions": f"{len(set(pools['seen']))}/{len(set(pools['unseen']))}"})
-    typer.echo(f"Suite {suite}, split v{split.version}: {len(split.seen)} seen, {len(split.unseen)} unseen tasks")
-    typer.echo(f"  {split_id(suite, 'seen', split.version)}  {split_id(suite, 'unseen', split.version)}")
+    typer.echo(f"Suite {suite}, split {split.label.removeprefix(suite + ' ')}: {len(split.seen)} seen, "
+               f"{len(split.unseen)} unseen tasks")
+    typer.echo("  " + "  ".join(split_id(suite, side, split.version, split.name) for side in ("seen", "unseen")
+                                if split.tasks(side)))
     typer.echo(pd.DataFrame(rows).sort_values(["split", "task"]).to_string(index=False))
 
 

@@ -36,7 +36,7 @@ class ProtocolError(ValueError):
 
 
 #: Protocol fields added after protocols were first published: absent from the hash at their default.
-ADDED_LATER = ("instruction_set",)
+ADDED_LATER = ("instruction_set", "split")
 
 
 class Protocol(BaseModel):
@@ -51,6 +51,10 @@ class Protocol(BaseModel):
     name: str = Field(description="Protocol id, '<suite>-v<version>', e.g. 'robotwin-v0'.")
     version: int = Field(ge=0, description="Bumped whenever a rule changes; old results keep their hash.")
     suite: Literal["robotwin", "rlbench"] = Field(description="Task suite the protocol applies to.")
+    split: str = Field(
+        default="", pattern=r"^[a-z0-9]*$",
+        description="Split line: '' for the suite's own (data/splits/<suite>-v<N>.json), or a named line such as "
+                    "'zw7' (data/splits/<suite>-zw7-v<N>.json); a named line's protocols are '<suite>-<split>-v<N>'.")
     split_version: int = Field(default=0, ge=0, description="Version of the seen/unseen split file.")
     description: str = Field(default="", description="Free text; excluded from the hash.")
     episodes_per_task: int = Field(default=100, ge=1, description="Episodes (seeds) per task, 100 as RoboTwin.")
@@ -77,7 +81,7 @@ class Protocol(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Protocol:
-        expected = f"{self.suite}-v{self.version}"
+        expected = f"{self.suite}-{self.split}-v{self.version}" if self.split else f"{self.suite}-v{self.version}"
         if self.name != expected and not self.name.startswith(f"{expected}-"):
             raise ValueError(f"name must be {expected!r} (or '{expected}-<variant>'), got {self.name!r}")
         if self.seeds is not None:

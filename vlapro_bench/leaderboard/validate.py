@@ -95,9 +95,10 @@ class ValidationReport:
         return "\n".join(lines)
 
 
-def split_tasks(suite: str, split: str, version: int) -> tuple[str, ...]:
-    """The tasks an entry for ``suite``/``split`` must cover (a seam tests may replace)."""
-    return load_split(suite, version).tasks(split)
+def split_tasks(suite: str, split: str, version: int, line: str = "") -> tuple[str, ...]:
+    """The tasks an entry for ``suite``/``split`` must cover (a seam tests may replace); ``line``
+    is the protocol's split line (``""``, ``zw7``, ...)."""
+    return load_split(suite, version, name=line).tasks(split)
 
 
 def resolve_protocol(name: str, override: Protocol | None) -> Protocol:
@@ -342,7 +343,7 @@ def check_entry(entry: LeaderboardEntry, folder: Path, *, own_path: Path | None 
         add(_protocol_problems(entry, resolved))
         try:
             expected = tuple(tasks) if tasks is not None else split_tasks(entry.suite, entry.split,
-                                                                          resolved.split_version)
+                                                                          resolved.split_version, resolved.split)
         except SplitError as exc:
             add([Problem("task_unknown", f"no {entry.split} split for {entry.suite}: {exc}")])
         else:
