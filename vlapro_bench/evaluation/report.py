@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from vlapro_bench.evaluation.manifest import ProtocolMismatchError
+from vlapro_bench.evaluation.published import published_note
 from vlapro_bench.evaluation.results import load_results
 from vlapro_bench.evaluation.stats import (
     DEFAULT_RESAMPLES,
@@ -235,6 +236,9 @@ class Report:
             out += c.notes
         if any(run.privileged for run in self.runs):
             out.append(PRIVILEGED_NOTE)
+        published = published_note(protocol.get("split", ""))
+        if published is not None:
+            out.append(published)
         out.append("Intervals: Wilson 95% per task; stratified bootstrap 95% for averages (mean of per-task rates; the "
                    "pooled Wilson interval for one task or when every task is at 0% or 100%); "
                    "paired bootstrap 95% for gains over tasks; Newcombe's paired score interval for a difference "
