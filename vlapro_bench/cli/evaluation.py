@@ -19,12 +19,13 @@ from vlapro_bench.evaluation.protocol import ProtocolError, load_protocol
 from vlapro_bench.evaluation.records import RecordsError
 from vlapro_bench.evaluation.runner import EvalSettings, evaluate
 from vlapro_bench.policy import UnknownPolicyError
-from vlapro_bench.splits import SplitError
+from vlapro_bench.splits import SplitError, load_split
 
 
 def eval_command(
     tasks: Annotated[list[str] | None, typer.Argument(
-        help="Task names, or seen / unseen (of the protocol's split version) / all. Default: unseen.")] = None,
+        help="Task names, or seen / unseen (of the protocol's split version) / all. Default: unseen, or seen on a "
+             "single-task split line such as all50, which has no unseen side.")] = None,
     policy: Annotated[str, typer.Option(
         help="Registry name (random, expert, ...), package.module:factory, or a checkpoint / training-run "
              "folder.")] = "random",
@@ -68,7 +69,8 @@ def eval_command(
         raise typer.BadParameter(f"protocol {proto.name} is for suite {proto.suite}, not {suite}",
                                  param_hint="--protocol")
     try:
-        names = resolve_tasks(suite, tasks or ["unseen"], proto.split_version, proto.split)
+        default = ["unseen"] if load_split(suite, proto.split_version, name=proto.split).unseen else ["seen"]
+        names = resolve_tasks(suite, tasks or default, proto.split_version, proto.split)
     except SplitError as exc:
         line = f"split {proto.split} version" if proto.split else "split version"
         raise typer.BadParameter(f"protocol {proto.name} names {line} {proto.split_version}: {exc}",
