@@ -5,13 +5,17 @@ expert's solution, so a reader sees both the layout and the procedure.
 Run: ``python scripts/render_task_gallery.py [--suite robotwin|rlbench|all] [--table-only]``
 (rewrites the block between the suite's README markers; prints the table when the markers are
 missing; ``--table-only`` keeps the pictures and rewrites the table). The split column reads the
-suite's newest split and names the version that added a task; the origin column says which
-benchmark a task comes from (the VLA-Pro paper's own tasks are not RoboTwin 2.0 tasks).
+suite's newest split and names the version that added a task, then the named split lines (zw7);
+the origin column says which benchmark a task comes from (the VLA-Pro paper's own tasks are not
+RoboTwin 2.0 tasks). Tasks are grouped by procedure family (their action type) so a suite of 50+
+tasks stays readable. For RoboTwin the expert/random table is rendered too, from the measured
+counts in ``docs/data/robotwin_baselines.csv`` (one row per task: how and when it was measured).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import re
 from dataclasses import dataclass
@@ -23,7 +27,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from vlapro_bench.env import VLAProEnv  # noqa: E402
-from vlapro_bench.registry import all_specs  # noqa: E402
+from vlapro_bench.registry import TaskSpec, all_specs  # noqa: E402
 from vlapro_bench.splits import available_splits, load_split  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +42,32 @@ class Gallery:
     folder: str  # relative to the repository root
     marker: str
     size: tuple[int, int]
+
+
+#: Procedure families, by the action types of their tasks, in the order the README shows them.
+FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Press and toggle", ("press", "toggle")),
+    ("Pick and place", ("pick_place", "place")),
+    ("Stack and arrange", ("stack", "arrange")),
+    ("Articulated objects: hinges and drawers", ("open_hinge", "close_hinge", "open_drawer_place")),
+    ("Both arms together: hand-overs and joint lifts", ("handover", "dual_lift")),
+)
+OTHER_FAMILY = "Tools, shaking, turning and hanging"
+BASELINES = ROOT / "docs" / "data" / "robotwin_baselines.csv"
+
+
+def family(spec: TaskSpec) -> str:
+    """The README family of a task, by its action type."""
+    return next((title for title, types in FAMILIES if spec.procedure.action_type in types), OTHER_FAMILY)
+
+
+def by_family(specs: list[TaskSpec]) -> list[tuple[str, list[TaskSpec]]]:
+    """Specs grouped by :func:`family`, families in README order, tasks by name within each."""
+    order = [title for title, _ in FAMILIES] + [OTHER_FAMILY]
+    groups: dict[str, list[TaskSpec]] = {title: [] for title in order}
+    for spec in sorted(specs, key=lambda s: s.name):
+        groups[family(spec)].append(spec)
+    return [(title, members) for title, members in groups.items() if members]
 
 
 GALLERIES = {
@@ -75,7 +105,8 @@ def gallery_picture(suite: str, task: str, path: Path) -> None:
 
 
 def split_label(suite: str, task: str) -> str:
-    """``seen``/``unseen`` in the suite's newest split, with the version that added the task if not 0."""
+    """``seen``/``unseen`` in the suite's newest split, with the version that added the task if not
+    0; for a task only on named split lines, its side on each (``seen (zw7), seen (all50)``)."""
     versions = sorted(version for name, line, version in available_splits() if name == suite and not line)
     for version in versions:
         split = load_split(suite, version)
@@ -83,32 +114,64 @@ def split_label(suite: str, task: str) -> str:
             newest = load_split(suite, versions[-1])
             which = "seen" if task in newest.seen else "unseen" if task in newest.unseen else "-"
             return which if version == 0 else f"{which} (split v{version})"
-    return "-"
+    named = []
+    for name, line, version in available_splits():
+        if name == suite and line:
+            split = load_split(suite, version, name=line)
+            if task in split.seen or task in split.unseen:
+                named.append(f"{'seen' if task in split.seen else 'unseen'} ({line})")
+    return ", ".join(named) or "-"
+
+
+def replace_block(marker: str, lines: list[str]) -> None:
+    """Write ``lines`` between the README's ``<!-- marker:start -->`` and ``:end`` comments."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    block = start + "\n" + "\n".join(lines) + "\n" + end
+    if start in text and end in text:
+        readme.write_text(re.sub(re.escape(start) + ".*" + re.escape(end), lambda _: block, text, flags=re.S))
+    else:
+        print(f"README.md has no {start} ... {end} markers; the block:\n{block}")
 
 
 def render_suite(suite: str, pictures: bool = True) -> None:
     gallery = GALLERIES[suite]
-    rows = ["| Task | Split | Procedure | Origin | Seed 0: start, and the expert at work |", "|---|---|---|---|---|"]
-    for spec in all_specs(suite):
-        relative = f"{gallery.folder}/{spec.name}.png"
-        path = ROOT / relative
-        if pictures:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            gallery_picture(suite, spec.name, path)
-            print("rendered", path)
-        p = spec.procedure
-        rows.append(
-            f"| `{spec.name}` | {split_label(suite, spec.name)} | {p.action_type}, {p.object_geometry}, "
-            f"{p.ee_orientation} | {spec.origin} | ![{spec.name}]({relative}) |"
-        )
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    start, end = f"<!-- {gallery.marker}:start -->", f"<!-- {gallery.marker}:end -->"
-    block = start + "\n" + "\n".join(rows) + "\n" + end
-    if start in text and end in text:
-        readme.write_text(re.sub(re.escape(start) + ".*" + re.escape(end), lambda _: block, text, flags=re.S))
-    else:
-        print(f"README.md has no {start} ... {end} markers; the table:\n{block}")
+    lines: list[str] = []
+    for title, specs in by_family(all_specs(suite)):
+        lines += ["", f"**{title}** ({len(specs)})", "",
+                  "| Task | Split | Procedure | Origin | Seed 0: start, and the expert at work |",
+                  "|---|---|---|---|---|"]
+        for spec in specs:
+            relative = f"{gallery.folder}/{spec.name}.png"
+            path = ROOT / relative
+            if pictures:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                gallery_picture(suite, spec.name, path)
+                print("rendered", path)
+            p = spec.procedure
+            lines.append(
+                f"| `{spec.name}` | {split_label(suite, spec.name)} | {p.action_type}, {p.object_geometry}, "
+                f"{p.ee_orientation} | {spec.origin} | ![{spec.name}]({relative}) |"
+            )
+    replace_block(gallery.marker, [*lines, ""])
+    if suite == "robotwin":
+        render_baselines(suite)
+
+
+def render_baselines(suite: str) -> None:
+    """The expert/random table, grouped like the gallery, from the measured counts."""
+    with BASELINES.open() as f:
+        measured = {row["task"]: row for row in csv.DictReader(f)}
+    lines = ["| Task | Split | Expert (privileged) | Random | Measured |", "|---|---|---|---|---|"]
+    for title, specs in by_family(all_specs(suite)):
+        lines.append(f"| **{title}** | | | | |")
+        for spec in specs:
+            row = measured.get(spec.name)
+            counts = (f"{row['expert']}/{row['episodes']} | {row['random']}/{row['episodes']} | {row['measured']}"
+                      if row else "not measured | not measured | -")
+            lines.append(f"| `{spec.name}` | {split_label(suite, spec.name)} | {counts} |")
+    replace_block("baselines", lines)
 
 
 def main() -> None:
