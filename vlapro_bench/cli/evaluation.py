@@ -69,8 +69,9 @@ def eval_command(
         raise typer.BadParameter(f"protocol {proto.name} is for suite {proto.suite}, not {suite}",
                                  param_hint="--protocol")
     try:
-        default = ["unseen"] if load_split(suite, proto.split_version, name=proto.split).unseen else ["seen"]
-        names = resolve_tasks(suite, tasks or default, proto.split_version, proto.split)
+        if not tasks:  # unseen, or seen on a line with no unseen side (all50)
+            tasks = ["unseen"] if load_split(suite, proto.split_version, name=proto.split).unseen else ["seen"]
+        names = resolve_tasks(suite, tasks, proto.split_version, proto.split)
     except SplitError as exc:
         line = f"split {proto.split} version" if proto.split else "split version"
         raise typer.BadParameter(f"protocol {proto.name} names {line} {proto.split_version}: {exc}",
