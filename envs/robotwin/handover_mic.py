@@ -15,12 +15,13 @@ Success:
     side of the table's middle (x = 0) and at least 18 cm above the table, and the microphone
     touches nothing of the table.
     Fidelity: upstream asks that the receiving gripper is closed, the giving gripper open, the
-    head (functional point) on the receiver's side of x = 0 and above z = 0.92, 18 cm above its
-    table top (0.74), with any gripper in contact with the microphone. We ask for the same side
-    and height, and instead of gripper openings for the receiver's two fingers on it and the
-    giver's off it, so a closed but empty receiving gripper beside a microphone still in the
-    giver's open hand does not count; ``clear_of_table`` is our addition (the microphone is
-    carried, not propped on the table).
+    microphone's functional point on the receiver's side of x = 0 and above z = 0.92, 18 cm
+    above its table top (0.74), with any gripper in contact with the microphone. We ask for the
+    same side and height of the head's centre (our choice of the functional point), and instead
+    of gripper openings for the receiver's two fingers on it and the giver's off it, so a
+    closed but empty receiving gripper beside a microphone still in the giver's hand does not
+    count; ``clear_of_table`` is our addition (the microphone is carried, not propped on the
+    table).
 Starting state:
     As upstream, shifted into our frame (upstream y + 0.5): the microphone at x in [-0.2, 0.2]
     with |x| >= 0.15, y in [0.45, 0.5], standing upright; its heading does not matter (it is

@@ -13,9 +13,10 @@ Success:
     grip with the smaller x), the pot's base is at least 8 cm above the table, and the pot's
     axis is within 36.9 degrees of vertical (the cosine of the tilt above 0.8).
     Fidelity: upstream's conditions, with its numbers: both TCPs within 3 cm of the pot's two
-    contact points, the pot's origin above z = 0.82 (8 cm above its table top, 0.74) and the
-    dot product of the pot's up axis with the vertical above 0.8. Nothing is stricter: the pot
-    can only be 8 cm up with both hands at its grips while they carry it.
+    contact points, the pot's origin above z = 0.82 (8 cm above its table top, 0.74; we apply
+    it to the pot's base) and the dot product of the pot's up axis with the vertical above 0.8.
+    Nothing is stricter: the pot can only be 8 cm up with both hands at its grips while they
+    carry it.
 Starting state:
     As upstream, shifted into our frame (upstream y + 0.5): the pot's centre at x in
     [-0.05, 0.05], y in [0.45, 0.55], its grips along x turned by up to 22.5 degrees either way
