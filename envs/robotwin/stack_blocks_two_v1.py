@@ -11,12 +11,13 @@ Action space / observation space:
     ``object_state`` tracks the red cube, then the green one.
 Success:
     The green cube's centre is within 2.5 cm of the red cube's in x and in y, its height is
-    within 1.2 cm of one cube size (5 cm) above the red cube's, neither gripper touches either
-    cube, and the green cube is at rest. Where the red cube stands does not matter.
+    within 1.2 cm of one cube size (5 cm) above the red cube's, both grippers are open (gripper
+    value above 0.8), neither gripper touches either cube, and the green cube is at rest. Where
+    the red cube stands does not matter.
     Fidelity: upstream checks the same per-axis box (2.5, 2.5, 1.2 cm) around the red cube's
-    centre plus 5 cm, and that both grippers are open; we ask instead that no finger touches a
-    cube and the green cube is at rest, so a cube sliding off, or one held by an open-looking
-    gripper, does not count.
+    centre plus 5 cm, and that both grippers are open (value above 0.8); we also ask that no
+    finger touches a cube and the green cube is at rest, so a cube still sliding off, or one
+    pinched by a half-open gripper, does not count.
 Starting state:
     As upstream, shifted into our frame (upstream y + 0.5): each cube at x in [-0.28, 0.28],
     y in [0.42, 0.55] (y <= 0.5 where |x| < 0.15), yaw within 0.75 rad of the table's axes,
@@ -64,6 +65,8 @@ GRIP_ABOVE = 0.01
 #: Lift after a grasp and above a release point (upstream's 7 cm).
 LIFT = 0.07
 BLOCKS = ("block_red", "block_green")
+#: Upstream's "gripper open": gripper value above 0.8.
+OPEN = 0.8
 
 
 def _instruction_set_1() -> dict[str, tuple[str, ...]]:
@@ -140,11 +143,13 @@ def _draw_block(rng: np.random.Generator, placed: list[np.ndarray]) -> np.ndarra
 
 
 def stacked_conditions(sim: Simulation) -> dict[str, bool]:
-    """Upstream's box around the red cube's centre plus one cube size, per axis; both cubes let go."""
+    """Upstream's box around the red cube's centre plus one cube size, per axis, and open grippers;
+    our additions: neither cube touched by a finger, the green one at rest."""
     offset = np.abs(sim.body_pos("block_green") - sim.body_pos("block_red") - (0.0, 0.0, 2 * HALF))
     return {
         "green_over_red": bool(np.all(offset[:2] < TOLERANCE[:2])),
         "green_at_stack_height": bool(offset[2] < TOLERANCE[2]),
+        "grippers_open": all(sim.gripper_opening(arm) > OPEN for arm in ("left", "right")),
         "blocks_released": not any(sim.gripper_touches(arm, b) for arm in ("left", "right") for b in BLOCKS),
         "block_green_at_rest": bool(sim.body_speed("block_green") < 0.05),
     }
