@@ -11,13 +11,13 @@ Action space / observation space:
     ``object_state`` tracks the red cube, then the green one.
 Success:
     The green cube's centre is within 2.5 cm of the red cube's in x and in y, its height is
-    within 1.2 cm of one cube size (5 cm) above the red cube's, both grippers are open (gripper
-    value above 0.8), neither gripper touches either cube, and the green cube is at rest. Where
-    the red cube stands does not matter.
+    within 1.2 cm of one cube size (5 cm) above the red cube's, both grippers are open (their
+    commanded value above 0.8), neither gripper touches either cube, and the green cube is at
+    rest. Where the red cube stands does not matter.
     Fidelity: upstream checks the same per-axis box (2.5, 2.5, 1.2 cm) around the red cube's
-    centre plus 5 cm, and that both grippers are open (value above 0.8); we also ask that no
-    finger touches a cube and the green cube is at rest, so a cube still sliding off, or one
-    pinched by a half-open gripper, does not count.
+    centre plus 5 cm, and that both grippers are open (their drive targets above 0.8, as we
+    read it); we also ask that no finger touches a cube and the green cube is at rest, so a
+    cube still sliding off, or one held by a gripper commanded open, does not count.
 Starting state:
     As upstream, shifted into our frame (upstream y + 0.5): each cube at x in [-0.28, 0.28],
     y in [0.42, 0.55] (y <= 0.5 where |x| < 0.15), yaw within 0.75 rad of the table's axes,
@@ -65,7 +65,7 @@ GRIP_ABOVE = 0.01
 #: Lift after a grasp and above a release point (upstream's 7 cm).
 LIFT = 0.07
 BLOCKS = ("block_red", "block_green")
-#: Upstream's "gripper open": gripper value above 0.8.
+#: Upstream's "gripper open": the commanded gripper value above 0.8.
 OPEN = 0.8
 
 
@@ -142,6 +142,14 @@ def _draw_block(rng: np.random.Generator, placed: list[np.ndarray]) -> np.ndarra
             return xy
 
 
+def gripper_open(sim: Simulation, arm: str) -> bool:
+    """Upstream's "gripper open": the gripper's commanded value (its drive target, as upstream's
+    robot reads it, not where the fingers stopped) is above 0.8. Measured, a gripper closed on a
+    5-6 cm block still reads about 0.9."""
+    target = sim.data.ctrl[sim.arms[arm].finger_actuators[0]]
+    return bool(sim.robot.gripper_from_fingers(np.array([target]))[0] > OPEN)
+
+
 def stacked_conditions(sim: Simulation) -> dict[str, bool]:
     """Upstream's box around the red cube's centre plus one cube size, per axis, and open grippers;
     our additions: neither cube touched by a finger, the green one at rest."""
@@ -149,7 +157,7 @@ def stacked_conditions(sim: Simulation) -> dict[str, bool]:
     return {
         "green_over_red": bool(np.all(offset[:2] < TOLERANCE[:2])),
         "green_at_stack_height": bool(offset[2] < TOLERANCE[2]),
-        "grippers_open": all(sim.gripper_opening(arm) > OPEN for arm in ("left", "right")),
+        "grippers_open": gripper_open(sim, "left") and gripper_open(sim, "right"),
         "blocks_released": not any(sim.gripper_touches(arm, b) for arm in ("left", "right") for b in BLOCKS),
         "block_green_at_rest": bool(sim.body_speed("block_green") < 0.05),
     }
