@@ -159,7 +159,7 @@ class HandoverBlockV1(RoboTwinTask):
         name="handover_block",
         version=1,
         max_episode_steps=800,
-        procedure=ProceduralAnnotation("handover", "cuboid", "horizontal", "side_face"),
+        procedure=ProceduralAnnotation("handover", "cuboid", "tilted", "side_face"),
         description="Hand the red block from the left arm to the right arm and place it on the blue pad.",
     )
     # v0's wording stays true here (the giver picks the block up, hands it to the taker, which
