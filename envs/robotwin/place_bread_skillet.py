@@ -16,9 +16,9 @@ Success:
     skillet is held up), and the bread lies in the skillet: it touches the skillet, not the
     table, no part of the robot touches it, and it is at rest.
     Fidelity: upstream checks the same 3.5 cm per axis between the bread and the skillet's
-    functional point and that both are above table height + 2 cm. Those alone also hold while
-    the bread is still in the gripper above the pan, so we add that the bread has been let go
-    and rests in the skillet.
+    functional point and that both are above table height + 2 cm (for the bread, its origin;
+    ours is at the bread's bottom). Those alone also hold while the bread is still in the
+    gripper above the pan, so we add that the bread has been let go and rests in the skillet.
 Starting state:
     As upstream, shifted into our frame (upstream y + 0.5): bread at x in [-0.28, 0.28] with
     |x| >= 0.2, y in [0.3, 0.55], turned up to 45 degrees either way from lying along x; the
@@ -30,7 +30,9 @@ Starting state:
     ``106_skillet``, four models) is a pan 15 cm across and 3.5 cm deep with a 13 cm flat
     handle, 100 g; the bread (upstream's ``075_bread``, five models of small loaves) is
     ``place_bread_basket``'s loaf at 9 x 4.2 x 4 cm, 30 g. Upstream makes both lighter (10 g
-    and 1 g). Pan and crust colours are drawn per episode.
+    and 1 g). The handle's torsional contact friction is four times the other props' (a
+    rubbery grip), so a pinch across it holds the pan level. Pan and crust colours are drawn
+    per episode.
 Episode end:
     Success, or 500 control steps (20 s at 25 Hz; the expert needs at most 186 on seeds 0-49
     and 188 on 100000-100049). Upstream's evaluation limit is 500 policy actions.
