@@ -9,19 +9,21 @@ Action space / observation space:
     See :class:`vlapro_bench.env.VLAProEnv` (14-d qpos or 16-d ee; Dict observation).
     ``object_state`` tracks the pack.
 Success:
-    The pack's centre is more than 0.23 m from the table's centre line (|x| > 0.23), the pack
-    lies on the table on one of its faces (one of its axes within 0.1 rad of vertical), no part
-    of the robot touches it while it is at rest, and both grippers are open (gripper value above
+    During the episode a gripper has held the pack at least 3 cm above the table; now the
+    pack's centre is more than 0.23 m from the table's centre line (|x| > 0.23), the pack lies
+    on the table on one of its faces (one of its axes within 0.1 rad of vertical), no part of
+    the robot touches it while it is at rest, and both grippers are open (gripper value above
     0.8, 1 being fully open).
     Fidelity: upstream checks the same |x| > 0.23 of the pack's origin and the same open
     grippers (its gripper value above 0.8). We also ask that the robot has let go (nothing of it
     touches the pack) and the pack is at rest, so a pack still sliding or pinned under an open
-    gripper is not counted. Two further additions exclude passing states: the pack touches the
-    table (a pack knocked off the table's side edge passes |x| > 0.23 on its way down), and it
-    lies on a face, since a box tipped onto an edge or a corner is toppling even at the moment
-    its speed is low (in a trial run a random policy scored 2 of 3 successes with a tumbling
-    pack, without it). Like upstream's, the rule does not ask how the pack got there: an arm
-    that shoves it outward passes too, which a random policy does on 7 of seeds 0-49.
+    gripper is not counted; that it touches the table (a pack knocked off the table's side edge
+    passes |x| > 0.23 on its way down); and that it lies on a face, since a box tipped onto an
+    edge or a corner is toppling even at the moment its speed is low. ``carried_by_gripper``
+    is stricter than upstream's check, which accepts the pack however it got there: upstream's
+    instruction says to pick the pack up and move it, and without this condition a random
+    policy whose arms swept the light pack outward scored 7 of seeds 0-49 (so turn_switch
+    asks that a gripper, not a swinging link, flipped the rocker).
 Starting state:
     As upstream, shifted into our frame (upstream y + 0.5): pack centre at x in [-0.1, 0.1]
     with |x| >= 0.05, y in [0.3, 0.55], any heading. Upstream picks one of three card-box meshes
@@ -87,6 +89,8 @@ PUT_X = 0.33
 FACE_DOWN_COS = math.cos(0.1)
 #: Upstream's "gripper open": its gripper value (1 = open) above 0.8.
 OPEN = 0.8
+#: Height of the pack's underside above the table that counts as picked up (m).
+CARRIED_HEIGHT = 0.03
 
 
 def card_pack(scene: SceneBuilder, name: str) -> GraspableProp:
@@ -183,11 +187,17 @@ class MovePlayingcardAway(RoboTwinTask):
         self.arm = arm_for(xy[0])
         # Straight outward from where the pack lies (the expert's put-down point).
         self.goal = np.array([math.copysign(PUT_X, xy[0]), xy[1], 0.0])
+        self.carried = False  # set by check_success once a gripper lifts the pack
         return {"A": f"{colour} playing cards", "a": self.arm, "s": self.arm, "colour": colour, "hue": HUES[colour]}
 
     def check_success(self, sim: Simulation) -> dict[str, bool]:
         body = self.pack.body
+        # Latched once a gripper holds the pack clear of the table (random arms that swept the
+        # pack outward scored 7 of seeds 0-49 without it).
+        if not self.carried and sim.body_pos(body)[2] > CARRIED_HEIGHT:
+            self.carried = any(sim.is_grasped(arm, body) for arm in ARMS)
         return all_of(
+            carried_by_gripper=self.carried,
             pack_past_edge=bool(abs(sim.body_pos(body)[0]) > EDGE_X),
             pack_on_table=sim.in_contact(body, TABLE_BODY),
             pack_on_a_face=bool(np.max(np.abs(quat_to_mat(sim.body_quat(body))[2])) > FACE_DOWN_COS),
