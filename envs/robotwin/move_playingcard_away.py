@@ -113,7 +113,7 @@ def card_pack(scene: SceneBuilder, name: str) -> GraspableProp:
 #: Instruction set 1's descriptions of the pack (``{A}``); unseen ones share no word with seen ones.
 DESCRIPTIONS = {
     "A": {
-        "seen": ("{colour} playing cards", "pack of playing cards", "{colour} card box", "deck of cards",
+        "seen": ("{colour} pack of cards", "pack of playing cards", "{colour} card box", "deck of cards",
                  "{colour} box of playing cards", "card deck"),
         "unseen": ("{hue} bridge carton", "boxed {hue} poker set", "carton holding a poker set"),
     },
@@ -188,7 +188,8 @@ class MovePlayingcardAway(RoboTwinTask):
         # Straight outward from where the pack lies (the expert's put-down point).
         self.goal = np.array([math.copysign(PUT_X, xy[0]), xy[1], 0.0])
         self.carried = False  # set by check_success once a gripper lifts the pack
-        return {"A": f"{colour} playing cards", "a": self.arm, "s": self.arm, "colour": colour, "hue": HUES[colour]}
+        return {"A": f"{colour} pack of playing cards", "a": self.arm, "s": self.arm, "colour": colour,
+                "hue": HUES[colour]}
 
     def check_success(self, sim: Simulation) -> dict[str, bool]:
         body = self.pack.body

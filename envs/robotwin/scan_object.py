@@ -172,6 +172,8 @@ def _templates() -> dict[str, Sequence[str]]:
         "Pick up the {B} and scan the {A} with it.",
         "Grab the {A}, grab the {B}, and scan the {A}.",
         "Hold the {B} in front of the {A} to scan it.",
+        "Lift the {A} with one arm and scan it with the {B} in the other.",
+        "Keep hold of the {A} and bring the {B} up to it.",
     ]
     unseen = (
         "Clutch the {A} aloft while the {B} reads it.",
@@ -180,7 +182,7 @@ def _templates() -> dict[str, Sequence[str]]:
         "Present the {A} to the {B} and capture its code.",
         "Heft both items, then beam the {B} onto the {A}.",
         "Have your {b} hand wield the {B} against the elevated {A}.",
-        "Snatch up the {A} and the {B}; register the {A}'s code.",
+        "Snatch up the {A} and the {B}; register the code printed on the former.",
         "Elevate the {A} and let the {B} glance over it.",
         "Wield the {B} so its eye catches the {A}.",
         "Ring up the {A} by sweeping the {B} across it.",
