@@ -26,8 +26,8 @@ Success:
 Starting state:
     As upstream, shifted into our frame (upstream y + 0.5): sign at x in [-0.25, 0.25] with
     |x| >= 0.05, y in [0.3, 0.5], its code facing away from the robot (+y) turned by up to
-    0.7 rad either way. Our addition: the sign lies within 0.47 m of the acting arm's base
-    (horizontally). Upstream picks one of four ``070_paymentsign`` meshes (rigid); ours is one
+    0.7 rad either way (every such spot is within 0.46 m of the acting arm's base, in reach, so
+    none is redrawn). Upstream picks one of four ``070_paymentsign`` meshes (rigid); ours is one
     rigid model: a 9 x 6 cm foot, 1.2 cm thick, holding a 9 cm wide, 11 cm tall board, 1.2 cm
     thick, with a white QR panel on its front and a low brace behind; 100 g; its colour from
     five. The fingers close across the board's thickness at its top edge.

@@ -24,10 +24,11 @@ Starting state:
     left and the box on the right or the other way round; scanner at |x| in [0.05, 0.25],
     y in [0.35, 0.45], its window turned away from the robot (+y) by up to 1.2 rad either way;
     box at |x| in [0.05, 0.25] on the other side, y in [0.3, 0.5], its long side along y turned
-    by up to 1.2 rad. Our addition: both lie within 0.47 m of their arm's base (horizontally).
+    by up to 1.2 rad (every such spot is within 0.46 m of its arm's base, in reach, so none is
+    redrawn).
     Upstream picks one of five ``024_scanner`` and six ``112_tea-box`` meshes; ours are one
     rigid scanner (a 12 x 3.6 x 3.2 cm head with the window on its front and a 2.6 cm thick
-    grip, 8 cm long, slanting back from under its rear, lying on its side; 120 g), in one of four colours,
+    grip, 8 cm long, slanting back from under its rear, lying on its side; 115 g), in one of four colours,
     and :func:`~vlapro_bench.sim.objects.household.tea_box` (6 x 4 x 5.2 cm) in one of five
     colours, never the scanner's. The fingers close across the scanner's head just ahead of
     the grip.
