@@ -69,6 +69,7 @@ from vlapro_bench.sim.skills import APPROACH_HEIGHT, NATURAL_YAW
 from vlapro_bench.task import ProceduralState, all_of
 
 from ._common import RoboTwinTask
+from .put_object_cabinet import top_down_joints
 
 MUG, RACK, HANDLE_SITE = "mug", "rack", "mug_handle_point"
 #: Mug body radius and height; handle: bar radius, reach from the wall, heights of its top and
@@ -292,7 +293,7 @@ class HangingMug(RoboTwinTask):
         # so that its handle points across the peg, and sets it down in the middle.
         across = body_yaw_in_world(sim, MUG) + math.pi / 2
         approach = sim.body_pos(MUG) + (0, 0, self.mug.grasp_z + APPROACH_HEIGHT)
-        joints, yaw = _turned_solve(motion, "left", approach, (across, across + math.pi))
+        joints, yaw = top_down_joints(motion, "left", approach, (across, across + math.pi))
         yield from motion.move_joints({"left": joints}, 30, {"left": motion.robot.gripper_open})
         yield from grasp_prop(sim, motion, "left", self.mug, yaw=yaw)
         finger = self._finger_yaw(sim, "left")
@@ -342,24 +343,3 @@ class HangingMug(RoboTwinTask):
             return self.state_from_spec(sim, pos + (0, 0, self.mug.grasp_z), "regrasp", action_type="grasp",
                                         arm="right")
         return self.state_from_spec(sim, pos + (0, 0, self.mug.grasp_z), "grasp", action_type="grasp")
-
-
-def _turned_solve(motion: Motion, arm: str, pos: np.ndarray, yaws: Sequence[float]) -> tuple[np.ndarray, float]:
-    """Joints that point ``arm``'s gripper down at ``pos`` with one of the finger ``yaws``.
-
-    The yaw nearest the arm's natural one is tried first. The IK is seeded from the natural
-    top-down pose there with the last (wrist) joint turned by the difference, so it stays on the
-    branch with the forearm unrolled and the wrist inside its range; from the ready pose it can
-    fail, or flip the forearm over, for yaws a quarter turn from natural.
-    """
-    home = motion.robot.home_action()[motion.robot.arm_slice(arm)]
-    natural = motion.ik.solve(arm, pos, gripper_down_quat(NATURAL_YAW[arm]), home).qpos
-    for yaw in sorted(yaws, key=lambda y: abs(math.remainder(y - NATURAL_YAW[arm], 2 * math.pi))):
-        delta = math.remainder(yaw - NATURAL_YAW[arm], 2 * math.pi)
-        for turn in (delta, -delta, delta - math.copysign(2 * math.pi, delta)):
-            seed = natural.copy()
-            seed[-1] += turn
-            result = motion.ik.solve(arm, pos, gripper_down_quat(yaw), seed)
-            if result.converged and abs(result.qpos[3]) < 1.0 and abs(result.qpos[-1]) < math.pi - 0.05:
-                return result.qpos, yaw
-    return motion.solve(arm, pos, gripper_down_quat(yaws[0])), yaws[0]

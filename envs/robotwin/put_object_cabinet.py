@@ -54,7 +54,7 @@ import numpy as np
 from vlapro_bench.registry import ProceduralAnnotation, register_task
 from vlapro_bench.sim.builder import SceneBuilder
 from vlapro_bench.sim.geometry import gripper_down_quat
-from vlapro_bench.sim.motion import Motion, PlanningError
+from vlapro_bench.sim.motion import Motion
 from vlapro_bench.sim.objects.household import (
     COLOURS,
     PARKING_XS,
@@ -304,20 +304,26 @@ def _templates() -> dict[str, Sequence[str]]:
     return {"seen": tuple(dict.fromkeys(seen)), "unseen": unseen}
 
 
-def _turned_wrist(motion: Motion, arm: str, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Joints and TCP orientation that point ``arm``'s gripper down at ``pos`` with the fingers
-    closing along x, found from the natural top-down pose with the wrist turned by a quarter."""
+def top_down_joints(motion: Motion, arm: str, pos: np.ndarray, yaws: Sequence[float]) -> tuple[np.ndarray, float]:
+    """Joints that point ``arm``'s gripper down at ``pos`` with one of the finger ``yaws``.
+
+    The yaw nearest the arm's natural one is tried first. The IK is seeded from the natural
+    top-down pose there with the last (wrist) joint turned by the difference, so it stays on the
+    branch with the forearm unrolled and the wrist inside its range; from the ready pose it can
+    fail, or flip the forearm over and sweep the hand across the scene, for yaws a quarter turn
+    from natural. Failing that, a plain solve (which raises ``PlanningError`` if it fails too).
+    """
     home = motion.robot.home_action()[motion.robot.arm_slice(arm)]
     natural = motion.ik.solve(arm, pos, gripper_down_quat(NATURAL_YAW[arm]), home).qpos
-    for turn in (math.pi / 2, -math.pi / 2):
-        seed = natural.copy()
-        seed[-1] += turn
-        yaw = NATURAL_YAW[arm] + (turn if arm == "left" else -turn)
-        for quat in (gripper_down_quat(yaw), gripper_down_quat(yaw + math.pi)):
-            result = motion.ik.solve(arm, pos, quat, seed)
-            if result.converged and abs(result.qpos[3]) < 1.0:
-                return result.qpos, quat
-    raise PlanningError(f"{arm} arm cannot point its fingers along x at {np.round(pos, 3).tolist()}")
+    for yaw in sorted(yaws, key=lambda y: abs(math.remainder(y - NATURAL_YAW[arm], 2 * math.pi))):
+        delta = math.remainder(yaw - NATURAL_YAW[arm], 2 * math.pi)
+        for turn in (delta, -delta, delta - math.copysign(2 * math.pi, delta)):
+            seed = natural.copy()
+            seed[-1] += turn
+            result = motion.ik.solve(arm, pos, gripper_down_quat(yaw), seed)
+            if result.converged and abs(result.qpos[3]) < 1.0 and abs(result.qpos[-1]) < math.pi - 0.05:
+                return result.qpos, yaw
+    return motion.solve(arm, pos, gripper_down_quat(yaws[0])), yaws[0]
 
 
 @register_task
@@ -428,11 +434,10 @@ class PutObjectCabinet(RoboTwinTask):
         robot = motion.robot
         pinch = self._pinch(sim, sim.joint_qpos(SLIDE))
         # Fingers close along x, across the pull: a quarter turn of the wrist from the arm's
-        # natural yaw. The IK, seeded from the natural pose with the wrist turned, stays on the
-        # branch with the forearm unrolled (from the ready pose it can flip the forearm over and
-        # sweep the hand across the cabinet's top).
+        # natural yaw, solved so the hand does not sweep across the cabinet's top.
         above = pinch + (0, -0.08, 0.12)
-        joints, bar_quat = _turned_wrist(motion, other, above)
+        joints, bar_yaw = top_down_joints(motion, other, above, (0.0, math.pi))
+        bar_quat = gripper_down_quat(bar_yaw)
         yield from motion.move_joints({other: joints}, 30, {other: robot.gripper_open})
         yield from grasp_prop(sim, motion, arm, self.obj, lift=0.15)
         yield from motion.line(other, pinch + (0, 0, 0.06), bar_quat, steps=14, segments=2)
