@@ -151,3 +151,14 @@ def test_a_protocol_on_a_named_line_is_named_after_it():
     # The field came later: the published protocols keep their hashes (it is left out at its default).
     assert '"split"' not in load_protocol("robotwin-v0").canonical_json()
     assert '"split":"zw7"' in zw.canonical_json()
+
+
+@pytest.mark.parametrize(("name", "line"), [("robotwin-v0", ""), ("robotwin-v0-small", ""), ("robotwin-zw7-v0", "zw7"),
+                                            ("robotwin-zw7-v0-small", "zw7"), ("rlbench-v0", "")])
+def test_a_protocol_name_says_its_split_line_and_so_its_leaderboard_folder(name: str, line: str):
+    from vlapro_bench.evaluation.protocol import split_line_of
+    from vlapro_bench.leaderboard.schema import board_name
+
+    suite = name.split("-")[0]
+    assert split_line_of(name, suite) == line
+    assert board_name(suite, "unseen", line) == (f"{suite}-{line}-unseen" if line else f"{suite}-unseen")

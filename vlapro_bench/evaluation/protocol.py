@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
@@ -175,6 +176,14 @@ class Protocol(BaseModel):
             return cls.model_validate(data)
         except ValidationError as exc:
             raise ProtocolError(f"Malformed protocol: {exc}") from exc
+
+
+def split_line_of(protocol_name: str, suite: str) -> str:
+    """The split line a protocol name says it belongs to: ``robotwin-zw7-v0-small`` -> ``zw7``,
+    ``robotwin-v1`` -> ``""`` (protocol names follow :class:`Protocol`'s naming rule)."""
+    rest = protocol_name.removeprefix(f"{suite}-")
+    line = rest.partition("-v")[0] if not re.match(r"v\d", rest) else ""
+    return line if line.isalnum() else ""
 
 
 def available_protocols() -> list[str]:

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from vlapro_bench.evaluation.protocol import split_line_of
 from vlapro_bench.leaderboard.names import displayable
 
 FORMAT_VERSION = 1
@@ -127,6 +128,11 @@ class Provenance(StrictModel):
     python: Token | None = None
 
 
+def board_name(suite: str, split: str, line: str = "") -> str:
+    """A leaderboard folder's name: one per suite, split line and side."""
+    return f"{suite}-{line}-{split}" if line else f"{suite}-{split}"
+
+
 class LeaderboardEntry(StrictModel):
     """One submission: ``leaderboards/<suite>-<split>/<id>.json``."""
 
@@ -147,8 +153,9 @@ class LeaderboardEntry(StrictModel):
 
     @property
     def board(self) -> str:
-        """The leaderboard folder name this entry belongs in."""
-        return f"{self.suite}-{self.split}"
+        """The leaderboard folder name this entry belongs in: ``<suite>-<split>``, or
+        ``<suite>-<line>-<split>`` for a protocol of a named split line (``robotwin-zw7-unseen``)."""
+        return board_name(self.suite, self.split, split_line_of(self.protocol.name, self.suite))
 
 
 def parse_entry(text: str | bytes) -> LeaderboardEntry:

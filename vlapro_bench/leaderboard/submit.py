@@ -22,13 +22,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from vlapro_bench.evaluation.manifest import ManifestError, RunManifest
-from vlapro_bench.evaluation.protocol import Protocol
+from vlapro_bench.evaluation.protocol import Protocol, split_line_of
 from vlapro_bench.evaluation.records import EpisodeRecord, RecordsError
 from vlapro_bench.evaluation.results import FILTER_FILE, NotAResultsFolderError, load_results
 from vlapro_bench.leaderboard.records import canonical_bytes, records_sha256
 from vlapro_bench.leaderboard.results import average_result, task_result
 from vlapro_bench.leaderboard.safe_io import UnsafeFileError, is_url, link_problem, looks_like_path, read_json_file
-from vlapro_bench.leaderboard.schema import CardFile, LeaderboardEntry, entry_json
+from vlapro_bench.leaderboard.schema import CardFile, LeaderboardEntry, board_name, entry_json
 from vlapro_bench.leaderboard.validate import Problem, ValidationReport, check_entry
 from vlapro_bench.leaderboard.weights import weights_fingerprint
 from vlapro_bench.policy import is_registered, policy_traits
@@ -234,7 +234,8 @@ def submit(run: str | Path, card: str | Path | CardFile, leaderboards: str | Pat
            split: str = "unseen", entry_id: str | None = None, protocol: Protocol | None = None,
            tasks: Sequence[str] | None = None, replace: bool = False, today: dt.date | None = None,
            policy_args: dict[str, Any] | None = None) -> Submission:
-    """Make, validate and write the entry of ``run`` into ``leaderboards/<suite>-<split>/``.
+    """Make, validate and write the entry of ``run`` into ``leaderboards/<suite>-<split>/`` (or
+    ``<suite>-<line>-<split>/`` under a named split line's protocol, such as robotwin-zw7-v0).
 
     Nothing is written unless the entry passes every check ``validate`` makes. ``protocol`` and
     ``tasks`` are the maintainer's overrides, as for ``validate``; ``policy_args`` records
@@ -242,7 +243,9 @@ def submit(run: str | Path, card: str | Path | CardFile, leaderboards: str | Pat
     """
     finished = read_run(run)
     card = card if isinstance(card, CardFile) else read_card(card)
-    board = Path(leaderboards) / f"{finished.manifest.identity['suite']}-{split}"
+    suite = finished.manifest.identity["suite"]
+    line = split_line_of(finished.protocol.name, suite)
+    board = Path(leaderboards) / board_name(suite, split, line)
     entry, episodes = build_entry(finished, card, split, entry_id, today, policy_args, board)
     folder = Path(leaderboards) / entry.board
     entry_path = folder / f"{entry.id}.json"

@@ -43,19 +43,22 @@ from vlapro_bench.leaderboard.safe_io import (
     read_limited,
     relative_path_problem,
 )
-from vlapro_bench.leaderboard.schema import LeaderboardEntry, parse_entry
+from vlapro_bench.leaderboard.schema import LeaderboardEntry, board_name, parse_entry
 from vlapro_bench.leaderboard.weights import weights_args, weights_problems
 from vlapro_bench.policy import is_registered, policy_names, policy_traits
 from vlapro_bench.sim.suites import suite_profile
-from vlapro_bench.splits import SplitError, load_split
+from vlapro_bench.splits import SplitError, available_splits, load_split
 
 #: Files a leaderboard folder may hold besides entries: the rendered table and the records.
 RENDERED_FILE = "README.md"
 RECORDS_SUFFIX = ".jsonl"
 EARLIEST_DATE = dt.date(2024, 1, 1)
 #: The leaderboard folders a leaderboards root may hold: one per suite and split (``LeaderboardEntry.board``).
-BOARD_NAMES = frozenset(f"{suite}-{split}" for suite in get_args(LeaderboardEntry.model_fields["suite"].annotation)
-                        for split in get_args(LeaderboardEntry.model_fields["split"].annotation))
+#: A named split line (zw7) has its own folders, ``robotwin-zw7-unseen``.
+BOARD_NAMES = frozenset(board_name(suite, split, line)
+                        for suite in get_args(LeaderboardEntry.model_fields["suite"].annotation)
+                        for split in get_args(LeaderboardEntry.model_fields["split"].annotation)
+                        for line in ["", *sorted({n for s, n, _ in available_splits() if s == suite and n})])
 
 __all__ = ["MAX_ENTRY_BYTES", "Problem", "ValidationReport", "board_folders", "check_entry", "validate_entry",
            "validate_folder", "validate_path"]
