@@ -106,7 +106,8 @@ MIN_GAP = 0.12
 
 def bottle(scene: SceneBuilder, name: str, shape: BottleShape, pos: Sequence[float]) -> GraspableProp:
     """An upright bottle of ``shape``, its origin under the middle of its base. The fingers close
-    on the body 2 cm below its top (across its narrow side for the flat one)."""
+    on the body 2 cm below its top (across either side of the flat one: 3.8 or 5.4 cm, both
+    inside the 6.9 cm opening)."""
     body = scene.body(name, pos=pos, free=True)
     colour = BOTTLE_COLOURS["red"]
     h = shape.body_height
@@ -124,7 +125,7 @@ def bottle(scene: SceneBuilder, name: str, shape: BottleShape, pos: Sequence[flo
     return GraspableProp(name, "bottle", shape.noun, "cylinder" if shape.half is None else "cuboid",
                          (f"{name}_body", f"{name}_shoulder", f"{name}_neck"), grasp_z=h - 0.02,
                          height=shape.height, radius=math.hypot(*(shape.half or (shape.radius, 0.0))),
-                         symmetry=math.pi if shape.half is not None else math.pi / 8, colours=tuple(BOTTLE_COLOURS))
+                         symmetry=math.pi / 2 if shape.half is not None else math.pi / 8, colours=tuple(BOTTLE_COLOURS))
 
 
 def _templates() -> dict[str, Sequence[str]]:

@@ -124,7 +124,7 @@ def _templates() -> dict[str, Sequence[str]]:
     episode. Unseen templates use verbs and phrasing no seen template uses.
     """
     put = ("Put", "Place", "Set", "Move", "Pack")
-    into = ("into the {B}", "in the {B}", "inside the {B}", "into the {B} side by side")
+    into = ("into the {B}", "down in the {B}", "inside the {B}", "into the {B} side by side")
     tips = ("toes pointing left", "with the tips to the left", "both facing left")
     seen = [f"{v} the {{A}} {i}, {t}." for v, i, t in product(put, into, tips[:2])]
     seen += [f"{v} both arms to lift the {{A}} and lay them {i}, {t}." for v, i, t in
