@@ -56,15 +56,14 @@ from vlapro_bench.sim.objects.household import COLOURS, HOME, TABLE_BODY, Graspa
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.sim.placement import (
     body_yaw_in_world,
+    carry_turning,
     grasp_prop,
     pick_colour,
     place_prop,
-    plan_chain,
     released_at_rest,
     round_inertia,
     set_on_table,
 )
-from vlapro_bench.sim.robot import ARMS
 from vlapro_bench.sim.skills import APPROACH_HEIGHT, NATURAL_YAW
 from vlapro_bench.task import ProceduralState, all_of
 
@@ -267,22 +266,9 @@ class HangingMug(RoboTwinTask):
 
     def _turn(self, motion: Motion, arm: str, pos: np.ndarray, start_yaw: float, end_yaw: float,
               steps: int = 40) -> Iterator[np.ndarray]:
-        """Move the TCP (pointing down) to ``pos`` while turning the fingers from ``start_yaw``
-        to ``end_yaw`` in steps of at most 45 degrees, each an IK answer from the last, so the
-        wrist never swings round in joint space; the shorter way first."""
-        start, _ = motion.tcp_target_pose(arm)
-        turn = math.remainder(end_yaw - start_yaw, 2 * math.pi)
-        i = ARMS.index(arm)
-        current = motion.action[7 * i: 7 * i + 6].copy()
-        for total in (turn, turn - math.copysign(2 * math.pi, turn)):
-            count = max(1, math.ceil(abs(total) / (math.pi / 4)))
-            poses = [(start + (pos - start) * k / count, gripper_down_quat(start_yaw + total * k / count))
-                     for k in range(1, count + 1)]
-            if plan_chain(motion, arm, poses, current) is not None:
-                for target, quat in poses:
-                    yield from motion.move(arm, target, quat, steps=max(10, steps // count))
-                return
-        yield from motion.move(arm, pos, gripper_down_quat(end_yaw), steps=steps)
+        """Move the TCP (pointing down) to ``pos`` while turning the fingers (:func:`carry_turning`;
+        a plain move if no turn can be planned)."""
+        yield from carry_turning(motion, arm, pos, start_yaw, end_yaw, steps=steps, min_steps=10, fallback=True)
 
     def _finger_yaw(self, sim: Simulation, arm: str) -> float:
         finger = sim.tcp_mat(arm)[:, 1]

@@ -53,7 +53,7 @@ from vlapro_bench.registry import ProceduralAnnotation, register_task
 from vlapro_bench.sim.builder import SceneBuilder
 from vlapro_bench.sim.geometry import gripper_down_quat, quat_to_mat
 from vlapro_bench.sim.motion import Motion
-from vlapro_bench.sim.objects.household import SURFACE_FRICTION, GraspableProp
+from vlapro_bench.sim.objects.household import GraspableProp, fixed_open_box
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.sim.placement import (
     body_yaw_in_world,
@@ -100,20 +100,7 @@ REACH = 0.47
 
 def shoe_box(scene: SceneBuilder, name: str) -> tuple[str, ...]:
     """The fixed open shoe box: a base and four walls; its origin on the table at its centre."""
-    body = scene.body(name, pos=(BOX_XY[0], BOX_XY[1], 0))
-    ix, iy, w = *BOX_INNER, BOX_WALL
-    colour = BOX_COLOURS["orange"]
-    h = BOX_HEIGHT / 2
-    parts = [
-        (f"{name}_base", (ix + 2 * w, iy + 2 * w, BOX_BASE / 2), (0, 0, BOX_BASE / 2)),
-        (f"{name}_front", (ix + 2 * w, w / 2, h), (0, -iy - w / 2, h)),
-        (f"{name}_back", (ix + 2 * w, w / 2, h), (0, iy + w / 2, h)),
-        (f"{name}_left", (w / 2, iy, h), (-ix - w / 2, 0, h)),
-        (f"{name}_right", (w / 2, iy, h), (ix + w / 2, 0, h)),
-    ]
-    for geom, half, pos in parts:
-        scene.box(body, geom, half, colour, pos=pos, friction=SURFACE_FRICTION)
-    return tuple(p[0] for p in parts)
+    return fixed_open_box(scene, name, BOX_XY, BOX_INNER, BOX_WALL, BOX_HEIGHT, BOX_BASE, BOX_COLOURS["orange"])
 
 
 def _templates() -> dict[str, Sequence[str]]:

@@ -58,6 +58,7 @@ from vlapro_bench.sim.objects.primitives import pad
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.sim.placement import (
     body_yaw_in_world,
+    carry_turning,
     equivalent_yaws,
     first_feasible,
     footprint_near_rect,
@@ -284,21 +285,9 @@ class PlaceFan(RoboTwinTask):
 
     def _carry_turning(self, sim: Simulation, motion: Motion, start_yaw: float, end_yaw: float,
                        goal: np.ndarray) -> Iterator[np.ndarray]:
-        """Carry the fan towards the mat while turning the fingers in steps of at most 45
-        degrees, each an IK solution from the last, so the wrist never swings in joint space.
-        Either way round, the shorter first."""
-        pos, _ = motion.tcp_target_pose(self.arm)
+        """Carry the fan towards the mat while turning the fingers (:func:`carry_turning`)."""
         end = goal + (0, 0, self.fan.grasp_z + 0.07)
-        turn = math.remainder(end_yaw - start_yaw, 2 * math.pi)
-        current = motion.action[7 * ARMS.index(self.arm): 7 * ARMS.index(self.arm) + 6].copy()
-        for total in (turn, turn - math.copysign(2 * math.pi, turn)):
-            count = max(1, math.ceil(abs(total) / (math.pi / 4)))
-            poses = [(pos + (end - pos) * k / count, gripper_down_quat(start_yaw + total * k / count))
-                     for k in range(1, count + 1)]
-            if plan_chain(motion, self.arm, poses, current) is not None:
-                for target, quat in poses:
-                    yield from motion.move(self.arm, target, quat, steps=max(12, 40 // count))
-                return
+        yield from carry_turning(motion, self.arm, end, start_yaw, end_yaw, min_steps=12)
 
     def _pair_feasible(self, motion: Motion, grasp: Sequence[tuple[np.ndarray, np.ndarray]], place_yaw: float,
                        goal: np.ndarray, current: np.ndarray) -> bool:

@@ -49,7 +49,7 @@ from vlapro_bench.registry import ProceduralAnnotation, register_task
 from vlapro_bench.sim.builder import SceneBuilder
 from vlapro_bench.sim.geometry import gripper_down_quat, gripper_tilted_quat, quat_to_mat
 from vlapro_bench.sim.motion import Motion
-from vlapro_bench.sim.objects.household import REST_SPEED, SURFACE_FRICTION, GraspableProp
+from vlapro_bench.sim.objects.household import REST_SPEED, GraspableProp, fixed_open_box
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.sim.placement import grasp_prop, hand_offset, pick_colour, round_inertia, set_on_table
 from vlapro_bench.sim.skills import ARM_BASE, NATURAL_YAW
@@ -82,20 +82,7 @@ HANDOVER = np.array([0.0, 0.5, 0.06])
 
 def dustbin(scene: SceneBuilder, name: str) -> tuple[str, ...]:
     """The fixed open bin: a base and four walls; its origin on the table at its centre."""
-    body = scene.body(name, pos=(BIN_XY[0], BIN_XY[1], 0))
-    ix, iy, w = *BIN_INNER, BIN_WALL
-    colour = BIN_COLOURS["black"]
-    h = BIN_HEIGHT / 2
-    parts = [
-        (f"{name}_base", (ix + 2 * w, iy + 2 * w, BIN_BASE / 2), (0, 0, BIN_BASE / 2)),
-        (f"{name}_front", (ix + 2 * w, w / 2, h), (0, -iy - w / 2, h)),
-        (f"{name}_back", (ix + 2 * w, w / 2, h), (0, iy + w / 2, h)),
-        (f"{name}_left", (w / 2, iy, h), (-ix - w / 2, 0, h)),
-        (f"{name}_right", (w / 2, iy, h), (ix + w / 2, 0, h)),
-    ]
-    for geom, half, pos in parts:
-        scene.box(body, geom, half, colour, pos=pos, friction=SURFACE_FRICTION)
-    return tuple(p[0] for p in parts)
+    return fixed_open_box(scene, name, BIN_XY, BIN_INNER, BIN_WALL, BIN_HEIGHT, BIN_BASE, BIN_COLOURS["black"])
 
 
 def _templates() -> dict[str, Sequence[str]]:

@@ -54,6 +54,7 @@ from vlapro_bench.sim.objects.household import HOME, GraspableProp
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.sim.placement import (
     body_yaw_in_world,
+    carry_turning,
     equivalent_yaws,
     first_feasible,
     go_to_plan_start,
@@ -257,21 +258,9 @@ class RotateQrcode(RoboTwinTask):
         yield from place_prop(sim, motion, self.arm, self.sign, self.goal + (0, 0, 0.003), place_yaws, hover=0.05)
 
     def _carry_turning(self, motion: Motion, start_yaw: float, end_yaw: float) -> Iterator[np.ndarray]:
-        """Carry the sign towards its put-down point while turning the fingers in steps of at
-        most 45 degrees, each an IK solution from the last, so the wrist never swings in joint
-        space. Either way round, the shorter first."""
-        pos, _ = motion.tcp_target_pose(self.arm)
+        """Carry the sign towards its put-down point while turning the fingers (:func:`carry_turning`)."""
         end = self.goal + (0, 0, self.sign.grasp_z + LIFT)
-        turn = math.remainder(end_yaw - start_yaw, 2 * math.pi)
-        current = motion.action[7 * ARMS.index(self.arm): 7 * ARMS.index(self.arm) + 6].copy()
-        for total in (turn, turn - math.copysign(2 * math.pi, turn)):
-            count = max(1, math.ceil(abs(total) / (math.pi / 4)))
-            poses = [(pos + (end - pos) * k / count, gripper_down_quat(start_yaw + total * k / count))
-                     for k in range(1, count + 1)]
-            if plan_chain(motion, self.arm, poses, current) is not None:
-                for target, quat in poses:
-                    yield from motion.move(self.arm, target, quat, steps=max(10, 40 // count))
-                return
+        yield from carry_turning(motion, self.arm, end, start_yaw, end_yaw, min_steps=10)
 
     def _pair_feasible(self, motion: Motion, grasp: Sequence[tuple[np.ndarray, np.ndarray]], place_yaw: float,
                        current: np.ndarray) -> bool:

@@ -152,6 +152,29 @@ def plan_chain(
     return joints
 
 
+def carry_turning(motion: Motion, arm: str, end: np.ndarray, start_yaw: float, end_yaw: float,
+                  steps: int = 40, min_steps: int = 10, fallback: bool = False) -> Iterator[np.ndarray]:
+    """Move the downward-pointing TCP from where it is commanded to ``end`` while turning the
+    fingers from ``start_yaw`` to ``end_yaw`` in steps of at most 45 degrees, each an IK answer
+    from the last, so the wrist never swings round in joint space (the local IK cannot jump
+    half a turn); the shorter way round first. If neither way can be planned: one plain move
+    to ``end`` when ``fallback``, else nothing (the expert's next move then raises)."""
+    start, _ = motion.tcp_target_pose(arm)
+    turn = math.remainder(end_yaw - start_yaw, 2 * math.pi)
+    i = ARMS.index(arm)
+    current = motion.action[7 * i : 7 * i + 6].copy()
+    for total in (turn, turn - math.copysign(2 * math.pi, turn)):
+        count = max(1, math.ceil(abs(total) / (math.pi / 4)))
+        poses = [(start + (end - start) * k / count, gripper_down_quat(start_yaw + total * k / count))
+                 for k in range(1, count + 1)]
+        if plan_chain(motion, arm, poses, current) is not None:
+            for target, quat in poses:
+                yield from motion.move(arm, target, quat, steps=max(min_steps, steps // count))
+            return
+    if fallback:
+        yield from motion.move(arm, end, gripper_down_quat(end_yaw), steps=steps)
+
+
 def first_feasible(motion: Motion, arm: str, options: Sequence[Sequence[tuple[np.ndarray, np.ndarray]]]) -> Plan:
     """The first option (a waypoint chain) the IK can follow from the commanded joints.
 

@@ -450,6 +450,25 @@ def basket(
     return BasketProp(name, tuple(geoms), (ix, iy), floor, floor + wall_height, (ix + 2 * wall, iy + 2 * wall))
 
 
+def fixed_open_box(scene: SceneBuilder, name: str, xy: Sequence[float], inner_half: Sequence[float], wall: float,
+                   height: float, base: float, rgba: Sequence[float]) -> tuple[str, ...]:
+    """A box fixed to the table, open at the top: a base slab and four walls (separate geoms keep
+    it concave), its origin on the table at its centre; returns the geoms, base first."""
+    body = scene.body(name, pos=(xy[0], xy[1], 0))
+    ix, iy = inner_half
+    h = height / 2
+    parts = [
+        (f"{name}_base", (ix + 2 * wall, iy + 2 * wall, base / 2), (0, 0, base / 2)),
+        (f"{name}_front", (ix + 2 * wall, wall / 2, h), (0, -iy - wall / 2, h)),
+        (f"{name}_back", (ix + 2 * wall, wall / 2, h), (0, iy + wall / 2, h)),
+        (f"{name}_left", (wall / 2, iy, h), (-ix - wall / 2, 0, h)),
+        (f"{name}_right", (wall / 2, iy, h), (ix + wall / 2, 0, h)),
+    ]
+    for geom, half, pos in parts:
+        scene.box(body, geom, half, rgba, pos=pos, friction=SURFACE_FRICTION)
+    return tuple(p[0] for p in parts)
+
+
 # -- hidden parking for unused prop kinds ---------------------------------------------------
 def parking_shelf(scene: SceneBuilder, name: str = "parking_shelf") -> str:
     """An invisible static shelf under the table top where unused props wait for an episode.
