@@ -103,3 +103,18 @@ def test_published_numbers_are_labelled_and_in_the_docs():
     note = published_note("zw7")
     assert note is not None and NOT_COMPARABLE in note and "Zero-WAM 46.95%" in note
     assert published_note("") is None
+
+
+def test_a_report_on_a_zw7_run_prints_the_published_numbers_labelled(tmp_path):
+    from vlapro_bench.evaluation.report import build_report, terminal_summary
+    from vlapro_bench.evaluation.runner import EvalSettings, evaluate
+
+    settings = EvalSettings(policy="random", tasks=("stamp_seal",), protocol=load_protocol("robotwin-zw7-v0"),
+                            obs_mode="state", episodes=1)
+    evaluate(settings, tmp_path / "run", cache_dir=tmp_path / "cache", progress=False)
+    text = terminal_summary(build_report([tmp_path / "run"], resamples=200))
+    assert "Published on split zw7" in text and NOT_COMPARABLE in text and "LingBot-VA 17.45%" in text
+    # The suite's own protocols have no published line.
+    evaluate(dataclasses.replace(settings, protocol=load_protocol("robotwin-v1")), tmp_path / "own",
+             cache_dir=tmp_path / "cache", progress=False)
+    assert "Published on" not in terminal_summary(build_report([tmp_path / "own"], resamples=200))
