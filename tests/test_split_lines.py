@@ -11,6 +11,8 @@ import pytest
 
 from vlapro_bench.evaluation.protocol import available_protocols, load_protocol
 from vlapro_bench.evaluation.published import NOT_COMPARABLE, PUBLISHED, published_note
+from vlapro_bench.evaluation.report import build_report, terminal_summary
+from vlapro_bench.evaluation.runner import EvalSettings, evaluate
 from vlapro_bench.registry import all_specs, get_task_class, parse_task_ref
 from vlapro_bench.splits import load_split
 
@@ -106,8 +108,6 @@ def test_published_numbers_are_labelled_and_in_the_docs():
 
 
 def test_a_report_on_a_zw7_run_prints_the_published_numbers_labelled(tmp_path):
-    from vlapro_bench.evaluation.report import build_report, terminal_summary
-    from vlapro_bench.evaluation.runner import EvalSettings, evaluate
 
     settings = EvalSettings(policy="random", tasks=("stamp_seal",), protocol=load_protocol("robotwin-zw7-v0"),
                             obs_mode="state", episodes=1)

@@ -10,7 +10,8 @@ import pytest
 
 from vlapro_bench import registry
 from vlapro_bench.env import VLAProEnv
-from vlapro_bench.evaluation.protocol import Protocol, ProtocolError, load_protocol
+from vlapro_bench.evaluation.protocol import Protocol, ProtocolError, load_protocol, split_line_of
+from vlapro_bench.leaderboard.schema import board_name
 from vlapro_bench.registration import split_id
 from vlapro_bench.registry import (
     TaskSpec,
@@ -156,9 +157,7 @@ def test_a_protocol_on_a_named_line_is_named_after_it():
 @pytest.mark.parametrize(("name", "line"), [("robotwin-v0", ""), ("robotwin-v0-small", ""), ("robotwin-zw7-v0", "zw7"),
                                             ("robotwin-zw7-v0-small", "zw7"), ("rlbench-v0", "")])
 def test_a_protocol_name_says_its_split_line_and_so_its_leaderboard_folder(name: str, line: str):
-    from vlapro_bench.evaluation.protocol import split_line_of
-    from vlapro_bench.leaderboard.schema import board_name
 
-    suite = name.split("-")[0]
+    suite = name.split("-", maxsplit=1)[0]
     assert split_line_of(name, suite) == line
     assert board_name(suite, "unseen", line) == (f"{suite}-{line}-unseen" if line else f"{suite}-unseen")
