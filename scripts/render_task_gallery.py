@@ -115,7 +115,7 @@ def split_label(suite: str, task: str) -> str:
             which = "seen" if task in newest.seen else "unseen" if task in newest.unseen else "-"
             return which if version == 0 else f"{which} (split v{version})"
     named = []
-    for name, line, version in available_splits():
+    for name, line, version in sorted(available_splits(), key=lambda k: (k[1] != "zw7", k)):
         if name == suite and line:
             split = load_split(suite, version, name=line)
             if task in split.seen or task in split.unseen:
