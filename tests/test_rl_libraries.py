@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_checker import check_env
+from stable_baselines3.common.logger import configure as configure_logger
 from torchrl.envs import GymEnv, GymWrapper
 from torchrl.envs.utils import check_env_specs
 
@@ -37,7 +38,7 @@ def _sb3_warnings(env) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_sb3_check_env_and_ppo_on_the_wrapped_env(make, case):
+def test_sb3_check_env_and_ppo_on_the_wrapped_env(make, case, tmp_path):
     env_id, kwargs = CASES[case]
     env = FlatDictObservation(make(env_id, **kwargs))
     assert not any(isinstance(space, (gym.spaces.Dict, gym.spaces.Text)) for space in env.observation_space.values())
@@ -45,6 +46,7 @@ def test_sb3_check_env_and_ppo_on_the_wrapped_env(make, case):
         assert {f"images_{cam}" for cam in kwargs["cameras"]} <= set(env.observation_space)
     assert not _sb3_warnings(env)
     model = PPO("MultiInputPolicy", env, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu")
+    model.set_logger(configure_logger(str(tmp_path), []))  # SB3's default logger makes a folder in /tmp
     model.learn(total_timesteps=64)
     assert model.num_timesteps == 64
 
