@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ZW7_UNSEEN = {"place_object_scale", "stamp_seal", "open_microwave", "move_stapler_pad", "place_bread_basket",
               "place_empty_cup", "stack_blocks_three"}
 UPSTREAM_VERSIONS = {"stack_blocks_two": "stack_blocks_two-v1", "open_laptop": "open_laptop-v1",
-                     "handover_block": "handover_block-v1"}
+                     "handover_block": "handover_block-v1", "place_shoe": "place_shoe-v1"}
 
 
 def robotwin2_tasks() -> set[str]:
@@ -42,6 +42,7 @@ def test_split_v2_swaps_three_tasks_for_their_upstream_versions_only():
     renamed = {UPSTREAM_VERSIONS.get(t, t) for t in v1.seen}
     assert set(v2.seen) == renamed and set(v2.unseen) == {UPSTREAM_VERSIONS.get(t, t) for t in v1.unseen}
     assert "open_laptop-v1" in v2.unseen and "stack_blocks_two-v1" in v2.seen and "handover_block-v1" in v2.seen
+    assert "place_shoe-v1" in v2.unseen
     protocol = load_protocol("robotwin-v2")
     assert protocol.split_version == 2 and protocol.instruction_set == 1
     for task in UPSTREAM_VERSIONS.values():

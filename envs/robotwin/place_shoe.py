@@ -211,6 +211,10 @@ class PlaceShoe(RoboTwinTask):
         },
     }
     tracked_bodies = ("shoe", MAT)
+    #: Heading the toe must end at, and the name of that success condition (a later version
+    #: turns the toe the other way).
+    target_yaw = TARGET_YAW
+    toe_condition = "toe_to_the_right"
 
     def build_scene(self, scene: SceneBuilder) -> None:
         self.shoe = rigid_shoe(scene, "shoe")
@@ -248,13 +252,13 @@ class PlaceShoe(RoboTwinTask):
     def check_success(self, sim: Simulation) -> dict[str, bool]:
         body = self.shoe.body
         offset = sim.body_pos(body) - sim.body_pos(MAT)
-        error = math.remainder(body_yaw_in_world(sim, body) - TARGET_YAW, 2 * math.pi)
+        error = math.remainder(body_yaw_in_world(sim, body) - self.target_yaw, 2 * math.pi)
         upright = quat_to_mat(sim.body_quat(body))[2, 2] > 0.9
-        return all_of(
-            shoe_on_mat_centre=bool(abs(offset[0]) < X_TOLERANCE and abs(offset[1]) < Y_TOLERANCE),
-            toe_to_the_right=bool(upright and abs(error) < YAW_TOLERANCE),
-            released_at_rest=released_at_rest(sim, body),
-        )
+        return all_of(**{
+            "shoe_on_mat_centre": bool(abs(offset[0]) < X_TOLERANCE and abs(offset[1]) < Y_TOLERANCE),
+            self.toe_condition: bool(upright and abs(error) < YAW_TOLERANCE),
+            "released_at_rest": released_at_rest(sim, body),
+        })
 
     def expert(self, sim: Simulation, motion: Motion) -> Iterator[np.ndarray]:
         # Of the two finger yaws across the waist, take the first whose grasp and whose placement
@@ -262,7 +266,7 @@ class PlaceShoe(RoboTwinTask):
         # the commanded joints: a placement reached only from another IK seed would swing the
         # wrist in joint space and tip the long shoe in the fingers. Nearest-natural yaw first.
         yaws, chains = grasp_options(sim, self.arm, self.shoe)
-        turn = TARGET_YAW - body_yaw_in_world(sim, self.shoe.body)
+        turn = self.target_yaw - body_yaw_in_world(sim, self.shoe.body)
         order = sorted(range(len(yaws)),
                        key=lambda i: abs(math.remainder(yaws[i] + turn - NATURAL_YAW[self.arm], 2 * math.pi)))
         goal = sim.body_pos(MAT) + (0, 0, 2 * MAT_HALF[2] + 0.003)
@@ -275,7 +279,7 @@ class PlaceShoe(RoboTwinTask):
         finger = sim.tcp_mat(self.arm)[:, 1]
         finger_yaw = math.atan2(finger[1], finger[0])
         in_hand = body_yaw_in_world(sim, self.shoe.body) - finger_yaw
-        place_yaw = TARGET_YAW - in_hand
+        place_yaw = self.target_yaw - in_hand
         yield from self._carry_turning(sim, motion, finger_yaw, place_yaw, goal)
         finger = sim.tcp_mat(self.arm)[:, 1]
         place_yaws = equivalent_yaws(place_yaw, 2 * math.pi, math.atan2(finger[1], finger[0]))
