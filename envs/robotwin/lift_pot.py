@@ -44,7 +44,7 @@ from vlapro_bench.registry import ProceduralAnnotation, register_task
 from vlapro_bench.sim.builder import SceneBuilder
 from vlapro_bench.sim.geometry import gripper_down_quat, nearest_symmetric_yaw, yaw_quat
 from vlapro_bench.sim.motion import Motion
-from vlapro_bench.sim.objects.household import HOME, SURFACE_FRICTION
+from vlapro_bench.sim.objects.household import HOME, pot_shell
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.sim.skills import NATURAL_YAW
 from vlapro_bench.task import ProceduralState, all_of
@@ -82,18 +82,8 @@ def lift_pot_prop(scene: SceneBuilder, name: str) -> tuple[str, ...]:
     of each side along its local x axis. Returns the geoms that take the finish colour."""
     body = scene.body(name, pos=HOME, free=True)
     colour = POT_FINISHES["steel"]
-    geoms = [scene.cylinder(body, f"{name}_base", POT_RADIUS - 0.002, POT_BASE / 2, colour,
-                            pos=(0, 0, POT_BASE / 2), mass=0.15, friction=SURFACE_FRICTION).name]
-    wall_half = (POT_HEIGHT - POT_BASE) / 2
-    r = POT_RADIUS - POT_WALL / 2
-    stave_half = r * math.tan(math.pi / POT_STAVES) + 0.0005
-    for k in range(POT_STAVES):
-        angle = 2 * math.pi * k / POT_STAVES
-        geoms.append(scene.box(body, f"{name}_stave{k}", (POT_WALL / 2, stave_half, wall_half), colour,
-                               pos=(r * math.cos(angle), r * math.sin(angle), POT_BASE + wall_half),
-                               quat=tuple(yaw_quat(angle)), mass=0.008, friction=SURFACE_FRICTION).name)
-    geoms.append(scene.cylinder(body, f"{name}_rim", POT_RADIUS + 0.002, 0.002, colour,
-                                pos=(0, 0, POT_HEIGHT - 0.002), collide=False).name)
+    geoms = pot_shell(scene, body, name, colour, radius=POT_RADIUS, height=POT_HEIGHT, wall=POT_WALL, base=POT_BASE,
+                      staves=POT_STAVES, base_mass=0.15, stave_mass=0.008)
     for side, label in ((-1, "left"), (1, "right")):
         scene.box(body, f"{name}_grip_{label}", GRIP_HALF, (0.12, 0.1, 0.09, 1), pos=(side * GRIP_REACH, 0, GRIP_Z),
                   mass=0.01)

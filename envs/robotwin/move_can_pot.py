@@ -54,7 +54,7 @@ from vlapro_bench.registry import ProceduralAnnotation, register_task
 from vlapro_bench.sim.builder import SceneBuilder
 from vlapro_bench.sim.geometry import quat_to_mat, yaw_quat
 from vlapro_bench.sim.motion import Motion
-from vlapro_bench.sim.objects.household import COLOURS, REST_SPEED, SURFACE_FRICTION, can
+from vlapro_bench.sim.objects.household import COLOURS, REST_SPEED, can, pot_shell
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.sim.placement import (
     equivalent_yaws,
@@ -103,18 +103,8 @@ def kitchen_pot(scene: SceneBuilder, name: str) -> tuple[str, ...]:
     """
     body = scene.body(name, pos=(0, 0.5, 0), free=True)
     colour = POT_FINISHES["steel"]
-    geoms = [scene.cylinder(body, f"{name}_base", POT_RADIUS - 0.002, POT_BASE / 2, colour,
-                            pos=(0, 0, POT_BASE / 2), mass=0.4, friction=SURFACE_FRICTION).name]
-    wall_half = (POT_HEIGHT - POT_BASE) / 2
-    r = POT_RADIUS - POT_WALL / 2
-    stave_half = r * math.tan(math.pi / POT_STAVES) + 0.0005
-    for k in range(POT_STAVES):
-        angle = 2 * math.pi * k / POT_STAVES
-        geoms.append(scene.box(body, f"{name}_stave{k}", (POT_WALL / 2, stave_half, wall_half), colour,
-                               pos=(r * math.cos(angle), r * math.sin(angle), POT_BASE + wall_half),
-                               quat=tuple(yaw_quat(angle)), mass=0.015, friction=SURFACE_FRICTION).name)
-    geoms.append(scene.cylinder(body, f"{name}_rim", POT_RADIUS + 0.002, 0.002, colour,
-                                pos=(0, 0, POT_HEIGHT - 0.002), collide=False).name)
+    geoms = pot_shell(scene, body, name, colour, radius=POT_RADIUS, height=POT_HEIGHT, wall=POT_WALL, base=POT_BASE,
+                      staves=POT_STAVES, base_mass=0.4, stave_mass=0.015)
     handle_z = POT_HEIGHT - 0.018
     for side in (1, -1):
         span = HANDLE_REACH - POT_RADIUS

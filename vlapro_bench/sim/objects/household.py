@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import mujoco
 import numpy as np
 
 from vlapro_bench.sim.builder import SceneBuilder
@@ -448,6 +449,26 @@ def basket(
     scene.box(body, geoms[4], (wall / 2, iy, h), friction=SURFACE_FRICTION, pos=(-ix - wall / 2, 0, z),
               mass=mass * 0.15)
     return BasketProp(name, tuple(geoms), (ix, iy), floor, floor + wall_height, (ix + 2 * wall, iy + 2 * wall))
+
+
+def pot_shell(scene: SceneBuilder, body: mujoco.MjsBody, name: str, rgba: Sequence[float], *, radius: float,
+              height: float, wall: float, base: float, staves: int, base_mass: float, stave_mass: float) -> list[str]:
+    """The open body of a cooking pot in ``body``, origin at the centre of its bottom face: a base
+    disc, a hollow wall of ``staves`` flat staves (so it is really open) and a rolled rim that does
+    not collide. Returns the geoms, base first; the caller adds the handles."""
+    geoms = [scene.cylinder(body, f"{name}_base", radius - 0.002, base / 2, rgba, pos=(0, 0, base / 2),
+                            mass=base_mass, friction=SURFACE_FRICTION).name]
+    wall_half = (height - base) / 2
+    r = radius - wall / 2
+    stave_half = r * math.tan(math.pi / staves) + 0.0005
+    for k in range(staves):
+        angle = 2 * math.pi * k / staves
+        geoms.append(scene.box(body, f"{name}_stave{k}", (wall / 2, stave_half, wall_half), rgba,
+                               pos=(r * math.cos(angle), r * math.sin(angle), base + wall_half),
+                               quat=tuple(yaw_quat(angle)), mass=stave_mass, friction=SURFACE_FRICTION).name)
+    geoms.append(scene.cylinder(body, f"{name}_rim", radius + 0.002, 0.002, rgba, pos=(0, 0, height - 0.002),
+                                collide=False).name)
+    return geoms
 
 
 def fixed_open_box(scene: SceneBuilder, name: str, xy: Sequence[float], inner_half: Sequence[float], wall: float,
