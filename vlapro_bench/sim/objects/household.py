@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-import mujoco
 import numpy as np
 
 from vlapro_bench.sim.builder import SceneBuilder
@@ -451,11 +451,12 @@ def basket(
     return BasketProp(name, tuple(geoms), (ix, iy), floor, floor + wall_height, (ix + 2 * wall, iy + 2 * wall))
 
 
-def pot_shell(scene: SceneBuilder, body: mujoco.MjsBody, name: str, rgba: Sequence[float], *, radius: float,
+def pot_shell(scene: SceneBuilder, body: Any, name: str, rgba: Sequence[float], *, radius: float,
               height: float, wall: float, base: float, staves: int, base_mass: float, stave_mass: float) -> list[str]:
-    """The open body of a cooking pot in ``body``, origin at the centre of its bottom face: a base
-    disc, a hollow wall of ``staves`` flat staves (so it is really open) and a rolled rim that does
-    not collide. Returns the geoms, base first; the caller adds the handles."""
+    """The open body of a cooking pot in ``body`` (made by ``SceneBuilder.body``), origin at the
+    centre of its bottom face: a base disc, a hollow wall of ``staves`` flat staves (so it is
+    really open) and a rolled rim that does not collide. Returns the geoms, base first; the
+    caller adds the handles."""
     geoms = [scene.cylinder(body, f"{name}_base", radius - 0.002, base / 2, rgba, pos=(0, 0, base / 2),
                             mass=base_mass, friction=SURFACE_FRICTION).name]
     wall_half = (height - base) / 2
