@@ -8,8 +8,8 @@ missing; ``--table-only`` keeps the pictures and rewrites the table). The split 
 suite's newest split and names the version that added a task, then the named split lines (zw7);
 the origin column says which benchmark a task comes from (the VLA-Pro paper's own tasks are not
 RoboTwin 2.0 tasks). Tasks are grouped by procedure family (their action type) so a suite of 50+
-tasks stays readable. For RoboTwin the expert/random table is rendered too, from the measured
-counts in ``docs/data/robotwin_baselines.csv`` (one row per task: how and when it was measured).
+tasks stays readable. Each suite's expert/random table is rendered too, from the measured counts in
+``docs/data/<suite>_baselines.csv`` (one row per task: how and when it was measured).
 """
 
 from __future__ import annotations
@@ -42,22 +42,28 @@ class Gallery:
     folder: str  # relative to the repository root
     marker: str
     size: tuple[int, int]
+    baselines_marker: str  # the README block of the expert/random table
+    baselines: str  # the measured expert/random counts it is rendered from, relative to the root
 
 
+#: Object geometries that make a task articulated whatever its action type (a door pushed shut).
+ARTICULATED_GEOMETRIES = ("hinged_door", "hinged_lid", "drawer")
+ARTICULATED_FAMILY = "Articulated objects: hinges and drawers"
 #: Procedure families, by the action types of their tasks, in the order the README shows them.
 FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Press and toggle", ("press", "toggle")),
-    ("Pick and place", ("pick_place", "place")),
+    ("Press, reach and toggle", ("press", "toggle", "reach")),
+    ("Pick and place", ("pick_place", "place", "pick_lift")),
     ("Stack and arrange", ("stack", "arrange")),
-    ("Articulated objects: hinges and drawers", ("open_hinge", "close_hinge", "open_drawer_place")),
+    (ARTICULATED_FAMILY, ("open_hinge", "close_hinge", "open_drawer_place", "push_closed", "pull_open")),
     ("Both arms together: hand-overs and joint lifts", ("handover", "dual_lift")),
 )
 OTHER_FAMILY = "Tools, shaking, turning and hanging"
-BASELINES = ROOT / "docs" / "data" / "robotwin_baselines.csv"
 
 
 def family(spec: TaskSpec) -> str:
-    """The README family of a task, by its action type."""
+    """The README family of a task, by its action type (and a hinge or drawer makes it articulated)."""
+    if spec.procedure.object_geometry in ARTICULATED_GEOMETRIES:
+        return ARTICULATED_FAMILY
     return next((title for title, types in FAMILIES if spec.procedure.action_type in types), OTHER_FAMILY)
 
 
@@ -71,8 +77,10 @@ def by_family(specs: list[TaskSpec]) -> list[tuple[str, list[TaskSpec]]]:
 
 
 GALLERIES = {
-    "robotwin": Gallery("head_camera", ("head_camera", "front_camera"), "docs/img", "tasks", (180, 240)),
-    "rlbench": Gallery("front", ("front", "wrist"), "docs/img/rlbench", "rlbench-tasks", (200, 200)),
+    "robotwin": Gallery("head_camera", ("head_camera", "front_camera"), "docs/img", "tasks", (180, 240),
+                        "baselines", "docs/data/robotwin_baselines.csv"),
+    "rlbench": Gallery("front", ("front", "wrist"), "docs/img/rlbench", "rlbench-tasks", (200, 200),
+                       "rlbench-baselines", "docs/data/rlbench_baselines.csv"),
 }
 
 
@@ -155,13 +163,13 @@ def render_suite(suite: str, pictures: bool = True) -> None:
                 f"{p.ee_orientation} | {spec.origin} | ![{spec.name}]({relative}) |"
             )
     replace_block(gallery.marker, [*lines, ""])
-    if suite == "robotwin":
-        render_baselines(suite)
+    render_baselines(suite)
 
 
 def render_baselines(suite: str) -> None:
     """The expert/random table, grouped like the gallery, from the measured counts."""
-    with BASELINES.open() as f:
+    gallery = GALLERIES[suite]
+    with (ROOT / gallery.baselines).open() as f:
         measured = {row["task"]: row for row in csv.DictReader(f)}
     lines = ["| Task | Split | Expert (privileged) | Random | Measured |", "|---|---|---|---|---|"]
     for title, specs in by_family(all_specs(suite)):
@@ -171,7 +179,7 @@ def render_baselines(suite: str) -> None:
             counts = (f"{row['expert']}/{row['episodes']} | {row['random']}/{row['episodes']} | {row['measured']}"
                       if row else "not measured | not measured | -")
             lines.append(f"| `{spec.name}` | {split_label(suite, spec.name)} | {counts} |")
-    replace_block("baselines", lines)
+    replace_block(gallery.baselines_marker, lines)
 
 
 def main() -> None:

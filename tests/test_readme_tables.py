@@ -26,10 +26,11 @@ def test_the_gallery_shows_every_registered_task_with_its_picture(suite: str, ma
         assert (ROOT / picture).is_file(), f"{name}: no picture at {picture}"
 
 
-def test_the_robotwin_baseline_table_has_measured_counts_for_every_task():
-    block = _block("baselines")
+@pytest.mark.parametrize(("suite", "marker"), [("robotwin", "baselines"), ("rlbench", "rlbench-baselines")])
+def test_the_baseline_table_has_measured_counts_for_every_task(suite: str, marker: str):
+    block = _block(marker)
     rows = dict(re.findall(r"^\| `([\w-]+)` \| [^|]+ \| (\d+/\d+ \| \d+/\d+|not measured \| not measured) \|",
                            block, flags=re.M))
-    assert sorted(rows) == sorted(task_names("robotwin"))
+    assert sorted(rows) == sorted(task_names(suite))
     unmeasured = sorted(name for name, counts in rows.items() if counts.startswith("not measured"))
-    assert not unmeasured, f"measure these and add them to docs/data/robotwin_baselines.csv: {unmeasured}"
+    assert not unmeasured, f"measure these and add them to docs/data/{suite}_baselines.csv: {unmeasured}"
