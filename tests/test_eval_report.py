@@ -1,5 +1,6 @@
 """Reports over two runs: tables (Markdown, CSV, LaTeX), figures, and refusal to mix protocols."""
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -8,12 +9,14 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from vlapro_bench.cli import app
+from vlapro_bench.evaluation import report as report_module
 from vlapro_bench.evaluation.export import write_report
 from vlapro_bench.evaluation.manifest import ProtocolMismatchError
 from vlapro_bench.evaluation.protocol import load_protocol
 from vlapro_bench.evaluation.records import RECORDS_FILE
 from vlapro_bench.evaluation.report import build_report
 from vlapro_bench.evaluation.runner import EvalSettings, evaluate
+from vlapro_bench.splits import load_split
 
 TASKS = ("click_alarmclock", "turn_switch")
 PROTOCOL = load_protocol("robotwin-v0")
@@ -96,3 +99,32 @@ def test_single_run_report_has_no_comparison(runs, tmp_path):
     names = {p.name for p in written}
     assert "comparisons.csv" not in names and "relative_improvement.png" not in names
     assert "success_per_task.png" in names
+
+
+def test_split_groups_get_their_own_averages_and_gains(runs, monkeypatch):
+    """AGNOSTOS reports level-1 and level-2 apart: a split's groups become rows of their own, each
+    the mean of its tasks with an interval, and a paired gain per group against the baseline."""
+    split = dataclasses.replace(load_split("robotwin", 0), groups={"level-1": ("click_alarmclock",),
+                                                                    "level-2": ("turn_switch",)})
+    monkeypatch.setattr(report_module, "load_split", lambda *args, **kwargs: split)
+    report = build_report([runs / "expert"], baseline=runs / "random", resamples=200)
+    assert report.summary_rows == ["average (level-1)", "average (level-2)", "average"]
+    expert = report.rates[str(runs / "expert")].set_index("task")
+    wins = successes(runs / "expert")
+    assert expert.loc["average (level-1)", "rate"] == pytest.approx(wins["click_alarmclock"] / 4)
+    assert expert.loc["average (level-2)", "episodes"] == 4
+    assert expert.loc["average (level-1)", "low"] <= expert.loc["average (level-1)", "rate"]
+    table = report.table().set_index("Task")
+    assert list(table.index[-3:]) == report.summary_rows
+    comparison = report.comparisons[0]
+    assert set(comparison.per_group) == {"level-1", "level-2"}
+    assert comparison.per_group["level-1"].pairs == 4
+    assert comparison.result("average (level-2)") is comparison.per_group["level-2"]
+    assert any(note.startswith("average (level-1): the mean over the 1 level-1 tasks") for note in report.notes())
+    long = report.long_comparisons().set_index("task")
+    assert "average (level-2)" in long.index
+
+
+def test_a_report_without_split_groups_has_only_the_overall_average(runs):
+    report = build_report([runs / "expert"], resamples=200)
+    assert report.groups == {} and report.summary_rows == ["average"]

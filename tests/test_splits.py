@@ -65,3 +65,31 @@ def test_malformed_file_data():
 
 def test_split_ids():
     assert split_id("robotwin", "unseen") == "VLAPro-RoboTwin-Unseen-v0"
+
+
+def test_groups_are_named_subsets_of_one_side_that_do_not_overlap():
+    split = _split(seen=("click_bell", "stack_blocks_two", "place_a2b_left"),
+                   groups={"presses": ("click_bell",), "level-2": ("stack_blocks_two", "place_a2b_left")})
+    assert split.groups_of("seen") == {"presses": ("click_bell",), "level-2": ("stack_blocks_two", "place_a2b_left")}
+    assert split.groups_of("unseen") == {}
+    assert Split.from_dict(split.to_dict()) == split
+    with pytest.raises(SplitError, match="mixes seen and unseen"):
+        _split(groups={"level-1": ("click_bell", "click_alarmclock")})
+    with pytest.raises(SplitError, match="does not have"):
+        _split(groups={"level-1": ("press_stapler",)})
+    with pytest.raises(SplitError, match="groups do not overlap"):
+        _split(groups={"a": ("click_bell",), "b": ("click_bell",)})
+    with pytest.raises(SplitError, match="lower-case words"):
+        _split(groups={"Level 1": ("click_bell",)})
+    with pytest.raises(SplitError, match="is empty"):
+        _split(groups={"level-1": ()})
+
+
+def test_a_new_version_keeps_its_base_groups_less_removed_tasks_and_renamed():
+    base = _split(seen=("click_bell", "stack_blocks_two", "open_laptop"),
+                  groups={"level-1": ("click_bell", "open_laptop"), "level-2": ("stack_blocks_two",)})
+    changes = {"suite": "robotwin", "version": 10, "base": 9, "remove": ["stack_blocks_two"],
+               "replace": {"open_laptop": "open_laptop-v1"}}
+    assert base.derive(changes).groups == {"level-1": ("click_bell", "open_laptop-v1")}
+    regrouped = base.derive({**changes, "groups": {"all": ["click_bell", "open_laptop-v1"]}})
+    assert regrouped.groups == {"all": ("click_bell", "open_laptop-v1")}

@@ -9,13 +9,17 @@ adds to ``seen`` or to ``unseen`` (with their transfer links), the tasks it remo
 replaces by a newer version of the same task (``open_laptop`` -> ``open_laptop-v1``, in place,
 links included), and the links it replaces. Adding a task to a version is then one line of that
 file.
+
+A split may also name **groups** of its tasks that reports average separately (AGNOSTOS'
+level-1 and level-2 unseen tasks): each group lies on one side, and no task is in two groups.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -49,6 +53,8 @@ class Split:
     ``name`` tells split lines apart: ``""`` is the suite's own line (``robotwin`` v0, v1, ...),
     a name such as ``zw7`` is another community protocol's partition with its own versions
     (file ``<suite>-<name>-v<N>.json``, gym ids ``VLAPro-RoboTwin-ZW7-Seen-v<N>``).
+    ``groups`` names subsets of one side that reports average on their own as well
+    (``{"level-1": (...), "level-2": (...)}``), in the order reports show them.
     """
 
     suite: str
@@ -58,6 +64,7 @@ class Split:
     transfer: dict[str, TransferLink]
     description: str = ""
     name: str = ""
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.suite not in SUITES:
@@ -82,6 +89,31 @@ class Split:
         missing = set(self.unseen) - set(self.transfer)
         if missing:
             raise SplitError(f"Unseen tasks without a transfer link: {sorted(missing)}")
+        self._check_groups()
+
+    def _check_groups(self) -> None:
+        """Each group is named like ``level-1``, holds tasks of one side only, and no task is in two."""
+        owner: dict[str, str] = {}
+        for group, tasks in self.groups.items():
+            if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", group):
+                raise SplitError(f"{self.label}: group names are lower-case words joined by '-', got {group!r}")
+            if not tasks:
+                raise SplitError(f"{self.label}: group {group!r} is empty")
+            outside = sorted(set(tasks) - set(self.seen) - set(self.unseen))
+            if outside:
+                raise SplitError(f"{self.label}: group {group!r} names tasks the split does not have: {outside}")
+            if not (set(tasks) <= set(self.seen) or set(tasks) <= set(self.unseen)):
+                raise SplitError(f"{self.label}: group {group!r} mixes seen and unseen tasks; a group lies on one side")
+            for task in tasks:
+                if task in owner:
+                    raise SplitError(f"{self.label}: {task!r} is in groups {owner[task]!r} and {group!r}; "
+                                     f"groups do not overlap")
+                owner[task] = group
+
+    def groups_of(self, split: str) -> dict[str, tuple[str, ...]]:
+        """The groups on one side (``seen`` or ``unseen``), in file order."""
+        side = set(self.tasks(split))
+        return {group: tasks for group, tasks in self.groups.items() if set(tasks) <= side}
 
     @property
     def label(self) -> str:
@@ -123,6 +155,7 @@ class Split:
                 transfer=transfer,
                 description=data.get("description", ""),
                 name=data.get("name", ""),
+                groups={group: tuple(tasks) for group, tasks in data.get("groups", {}).items()},
             )
         except (KeyError, TypeError) as exc:
             raise SplitError(f"Malformed split data: missing or invalid field {exc}") from exc
@@ -138,6 +171,7 @@ class Split:
             "unseen": list(self.unseen),
             "transfer": {target: {"sources": list(link.sources), "shared": list(link.shared), "note": link.note}
                          for target, link in self.transfer.items()},
+            **({"groups": {group: list(tasks) for group, tasks in self.groups.items()}} if self.groups else {}),
         }
 
     def derive(self, changes: Mapping[str, Any]) -> Split:
@@ -182,6 +216,9 @@ class SplitChanges(BaseModel):
                     "open_laptop -> open_laptop-v1); transfer links that name the old one name the new one.")
     transfer: dict[str, LinkData] = Field(
         default_factory=dict, description="Transfer links replaced (or added) for the version's unseen tasks.")
+    groups: dict[str, list[str]] | None = Field(
+        default=None, description="This version's task groups (default: the base's, less removed tasks, with "
+                                  "replaced tasks renamed).")
 
     def apply(self, base: dict[str, Any]) -> dict[str, Any]:
         """Full split-file data: ``base`` (full data of the base version) with these changes."""
@@ -200,6 +237,12 @@ class SplitChanges(BaseModel):
         transfer = {new(t, t): {**link, "sources": [new(x, x) for x in link["sources"]]}
                     for t, link in base["transfer"].items() if t not in removed}
         transfer.update({t: link.model_dump() for t, link in {**self.transfer, **self.add_unseen}.items()})
+        if self.groups is not None:
+            groups = self.groups
+        else:
+            groups = {group: [new(t, t) for t in tasks if t not in removed]
+                      for group, tasks in base.get("groups", {}).items()}
+            groups = {group: tasks for group, tasks in groups.items() if tasks}
         return {
             "suite": self.suite,
             "name": self.name,
@@ -208,6 +251,7 @@ class SplitChanges(BaseModel):
             "seen": [new(t, t) for t in base["seen"] if t not in removed] + self.add_seen,
             "unseen": [new(t, t) for t in base["unseen"] if t not in removed] + list(self.add_unseen),
             "transfer": transfer,
+            "groups": groups,
         }
 
     def _check_replacements(self, kept: set[str]) -> None:

@@ -27,13 +27,15 @@ def _latex_escape(text: str) -> str:
 
 
 def to_latex(table: pd.DataFrame, caption: str) -> str:
-    """A booktabs table (``\\usepackage{booktabs}``) with the average row set off by a rule."""
+    """A booktabs table (``\\usepackage{booktabs}``) with the average rows set off by a rule."""
     cols = "l" + "c" * (len(table.columns) - 1)
     lines = [r"\begin{table}[t]", r"\centering", r"\small", rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
              " & ".join(_latex_escape(str(c)) for c in table.columns) + r" \\", r"\midrule"]
+    ruled = False
     for row in table.itertuples(index=False):
-        if row[0] == AVERAGE:
+        if str(row[0]).startswith(AVERAGE) and not ruled:  # the group averages and the average
             lines.append(r"\midrule")
+            ruled = True
         lines.append(" & ".join(_latex_escape(str(v)) for v in row) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex_escape(caption)}}}", r"\end{table}"]
     return "\n".join(lines) + "\n"

@@ -9,7 +9,9 @@ played. Tables follow the paper's layout (base, method, relative gain per task, 
 average), with intervals: Wilson 95% per task, stratified bootstrap for averages (pooled Wilson
 where every task is at 0% or 100%), a paired bootstrap for gains over tasks (Newcombe's paired score
 interval for the difference within one task, or where every task's pairs agree), and an exact
-McNemar p-value per comparison.
+McNemar p-value per comparison. Where the protocol's split names groups of tasks (AGNOSTOS'
+level-1 and level-2), each group gets its own average and paired gain, as rows above the overall
+average.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from vlapro_bench.evaluation.stats import (
     split_average,
     wilson_interval,
 )
+from vlapro_bench.splits import SplitError, load_split
 
 AVERAGE = "average"
 PRIVILEGED_MARK = "†"
@@ -87,19 +90,48 @@ def check_same_protocol(runs: Sequence[RunData]) -> None:
                                     f"Re-evaluate them under one protocol.")
 
 
-def task_rates(run: RunData, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> pd.DataFrame:
-    """Per task: successes, episodes, rate and Wilson interval; then the average (:func:`split_average`)."""
+def group_row(group: str) -> str:
+    """The table row of a task group's average: ``average (level-1)``."""
+    return f"{AVERAGE} ({group})"
+
+
+def split_groups(protocol: dict, tasks: Sequence[str]) -> dict[str, list[str]]:
+    """The groups of the protocol's split that hold tasks among ``tasks``, each cut to those tasks.
+
+    A protocol whose split file is not shipped (a variant from a newer release) has no groups here:
+    the report still has every task and the overall average.
+    """
+    try:
+        split = load_split(protocol["suite"], int(protocol.get("split_version", 0)), check_registered=False,
+                           name=protocol.get("split", ""))
+    except (SplitError, KeyError):
+        return {}
+    played = set(tasks)
+    groups = {group: [t for t in members if t in played] for group, members in split.groups.items()}
+    return {group: members for group, members in groups.items() if members}
+
+
+def task_rates(run: RunData, resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+               groups: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """Per task: successes, episodes, rate and Wilson interval; then each group's average and the
+    overall average (:func:`split_average`)."""
     rows = []
-    counts = []
+    counts: dict[str, tuple[int, int]] = {}
     for task, group in run.episodes.groupby("task", sort=True):
         k, n = int(group["success"].sum()), len(group)
         ci = wilson_interval(k, n)
-        counts.append((k, n))
+        counts[str(task)] = (k, n)
         rows.append({"task": task, "successes": k, "episodes": n, "rate": ci.estimate, "low": ci.low,
                      "high": ci.high})
-    avg, _ = split_average(counts, resamples=resamples, seed=seed)
-    rows.append({"task": AVERAGE, "successes": sum(k for k, _ in counts), "episodes": sum(n for _, n in counts),
-                 "rate": avg.estimate, "low": avg.low, "high": avg.high})
+    averages = [(group_row(g), [counts[t] for t in members if t in counts]) for g, members in (groups or {}).items()]
+    averages.append((AVERAGE, list(counts.values())))
+    for label, group_counts in averages:
+        if not group_counts:
+            continue
+        avg, _ = split_average(group_counts, resamples=resamples, seed=seed)
+        rows.append({"task": label, "successes": sum(k for k, _ in group_counts),
+                     "episodes": sum(n for _, n in group_counts), "rate": avg.estimate, "low": avg.low,
+                     "high": avg.high})
     return pd.DataFrame(rows)
 
 
@@ -112,9 +144,18 @@ class Comparison:
     per_task: dict[str, PairedComparison]
     overall: PairedComparison
     notes: list[str] = field(default_factory=list)
+    per_group: dict[str, PairedComparison] = field(default_factory=dict)
+
+    def result(self, row: str) -> PairedComparison | None:
+        """The comparison of one table row: a task, a group's average or the overall average."""
+        if row == AVERAGE:
+            return self.overall
+        group = next((g for g in self.per_group if group_row(g) == row), None)
+        return self.per_group[group] if group is not None else self.per_task.get(row)
 
 
-def compare(base: RunData, method: RunData, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Comparison:
+def compare(base: RunData, method: RunData, resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+            groups: dict[str, list[str]] | None = None) -> Comparison:
     merged = base.episodes.merge(method.episodes, on=["task", "seed"], suffixes=("_a", "_b"))
     if merged.empty:
         raise ValueError(f"{base.folder} and {method.folder} share no (task, seed) episodes to compare")
@@ -126,7 +167,12 @@ def compare(base: RunData, method: RunData, resamples: int = DEFAULT_RESAMPLES, 
             notes.append(f"{run.display}: {unpaired} episodes without a partner in the other run are left out "
                          f"of the comparison")
     per_task = {task: paired_comparison({task: pair}, resamples, seed=seed) for task, pair in pairs.items()}
-    return Comparison(base, method, per_task, paired_comparison(pairs, resamples, seed=seed), notes)
+    per_group = {}
+    for group, members in (groups or {}).items():
+        group_pairs = {task: pairs[task] for task in members if task in pairs}
+        if group_pairs:
+            per_group[group] = paired_comparison(group_pairs, resamples, seed=seed)
+    return Comparison(base, method, per_task, paired_comparison(pairs, resamples, seed=seed), notes, per_group)
 
 
 # -- formatting -------------------------------------------------------------------------------
@@ -158,7 +204,7 @@ def _rate_cell(rates: pd.DataFrame, task: str) -> str:
 def _gain_cell(comparison: Comparison | None, task: str) -> str:
     if comparison is None:
         return "-"
-    result = comparison.overall if task == AVERAGE else comparison.per_task.get(task)
+    result = comparison.result(task)
     if result is None:
         return "-"
     if math.isnan(result.relative.estimate):
@@ -172,16 +218,22 @@ class Report:
     baseline: RunData | None
     rates: dict[str, pd.DataFrame]  # by run folder
     comparisons: list[Comparison]
+    groups: dict[str, list[str]] = field(default_factory=dict)  # the split's task groups the runs played
 
     @property
     def tasks(self) -> list[str]:
         return sorted(set().union(*(run.tasks for run in self.runs)))
 
+    @property
+    def summary_rows(self) -> list[str]:
+        """The rows below the tasks: each group's average, then the overall average."""
+        return [*(group_row(g) for g in self.groups), AVERAGE]
+
     def table(self) -> pd.DataFrame:
         """The paper-style wide table (strings): Task | run SR [CI] ... | gain vs baseline ..."""
         comparisons = {str(c.method.folder): c for c in self.comparisons}
         rows = []
-        for task in [*self.tasks, AVERAGE]:
+        for task in [*self.tasks, *self.summary_rows]:
             row = {"Task": task}
             for run in self.runs:
                 row[f"{run.display} SR % [95% CI]"] = _rate_cell(self.rates[str(run.folder)], task)
@@ -203,7 +255,8 @@ class Report:
     def long_comparisons(self) -> pd.DataFrame:
         rows = []
         for c in self.comparisons:
-            for task, result in [*sorted(c.per_task.items()), (AVERAGE, c.overall)]:
+            summaries = [(group_row(g), r) for g, r in c.per_group.items()]
+            for task, result in [*sorted(c.per_task.items()), *summaries, (AVERAGE, c.overall)]:
                 rows.append({"base": c.base.label, "method": c.method.label, "task": task, "pairs": result.pairs,
                              "base_rate": result.base, "method_rate": result.method,
                              "difference": result.difference.estimate, "difference_low": result.difference.low,
@@ -234,6 +287,9 @@ class Report:
                        f"p = {c.overall.p_value:.3g} ({c.overall.method_only} pairs only the method solved, "
                        f"{c.overall.base_only} only the base).")
             out += c.notes
+        for group, members in self.groups.items():
+            out.append(f"{group_row(group)}: the mean over the {len(members)} {group} tasks played "
+                       f"({', '.join(members)}).")
         if any(run.privileged for run in self.runs):
             out.append(PRIVILEGED_NOTE)
         published = published_note(protocol.get("split", ""))
@@ -258,9 +314,11 @@ def build_report(runs: Sequence[str | Path], baseline: str | Path | None = None,
     base = next((run for run in loaded if run.folder == Path(baseline)), None) if baseline is not None else None
     if base is not None:  # the baseline's column comes first, as in the paper
         loaded = [base, *[run for run in loaded if run is not base]]
-    rates = {str(run.folder): task_rates(run, resamples, seed) for run in loaded}
-    comparisons = [compare(base, run, resamples, seed) for run in loaded if base is not None and run is not base]
-    return Report(loaded, base, rates, comparisons)
+    groups = split_groups(loaded[0].manifest["protocol"], sorted(set().union(*(run.tasks for run in loaded))))
+    rates = {str(run.folder): task_rates(run, resamples, seed, groups) for run in loaded}
+    comparisons = [compare(base, run, resamples, seed, groups) for run in loaded
+                   if base is not None and run is not base]
+    return Report(loaded, base, rates, comparisons, groups)
 
 
 # -- text tables ----------------------------------------------------------------------------------
