@@ -159,7 +159,9 @@ def compare(base: RunData, method: RunData, resamples: int = DEFAULT_RESAMPLES, 
     merged = base.episodes.merge(method.episodes, on=["task", "seed"], suffixes=("_a", "_b"))
     if merged.empty:
         raise ValueError(f"{base.folder} and {method.folder} share no (task, seed) episodes to compare")
-    pairs = {task: (g["success_a"].to_numpy(), g["success_b"].to_numpy()) for task, g in merged.groupby("task")}
+    pairs: dict[str, tuple[Sequence[bool], Sequence[bool]]] = {
+        str(task): (g["success_a"].astype(bool).tolist(), g["success_b"].astype(bool).tolist())
+        for task, g in merged.groupby("task")}
     notes = []
     for run in (base, method):
         unpaired = len(run.episodes) - len(merged)
