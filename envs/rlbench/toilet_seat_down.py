@@ -32,7 +32,7 @@ Geometry:
     toward the back, metres): a foot 0.13 across and 0.13 tall, a bowl 0.20 across up to 0.20,
     a seat ring 1 cm thick on it, a cistern 0.07 x 0.22 x 0.17 standing behind the bowl (top
     at 0.33), and a lid 0.20 wide and 0.22 long (12 mm thick, 0.25 kg, round at the front)
-    hinged 6 cm behind the bowl's centre line, level with the seat's top.
+    hinged 12 cm behind the bowl's centre, level with the seat's top.
 Variations:
     1 (as in RLBench).
 Episode end:
