@@ -17,7 +17,7 @@ import typer
 import yaml
 
 from vlapro_bench.cli import app
-from vlapro_bench.registry import SUITES, all_specs
+from vlapro_bench.registry import SUITES, all_specs, task_names
 from vlapro_bench.splits import load_split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,3 +206,17 @@ def test_guides_show_every_top_level_command():
     text = "\n".join(p.read_text() for p in DOCS.rglob("*.md") if "_gen" not in p.parts)
     for name in dict.fromkeys(path[0] for path in gen.command_paths(app)):
         assert re.search(rf"vlapro-bench {name}\b", text), f"no guide shows `vlapro-bench {name}`"
+
+
+def test_fidelity_page_has_a_line_for_every_rlbench_task_after_split_v0():
+    """Issue 21: every RLBench task added after split v0 (the rest of PerAct-18, AGNOSTOS) states
+    RLBench's condition and thresholds against ours."""
+    page = gen.fidelity_page()
+    page = page[page.index(f"## {gen.SUITE_TITLES['rlbench']}\n"):]  # task names recur across suites
+    v0 = load_split("rlbench", 0)
+    added = sorted(set(task_names("rlbench")) - set(v0.seen) - set(v0.unseen))
+    assert len(added) >= 3  # lamp_on, lamp_off, toilet_seat_down were the first
+    for task in added:
+        section = page.split(f"### {task}\n", 1)[1].split("\n### ", 1)[0]
+        assert "**Upstream vs ours:** no Fidelity line yet" not in section, task
+        assert "RLBench" in section, task
