@@ -116,8 +116,8 @@ class PutUmbrellaInUmbrellaStand(RLBenchTask):
             "place the umbrella into the stand",
         ),
         "unseen": (
-            "grab the brolly at the top and slot it tip first into the round bin beside it",
-            "store the closed parasol in the cylindrical rack",
+            "grab the brolly at the top and slot it tip first into the tall round pot beside it",
+            "stow the folded brolly in the cylinder next to it",
         ),
     }
     variation_count = 1
