@@ -108,11 +108,11 @@ class SlideBlockToColorTarget(SlideBlockToTarget):
     )
     instructions = {
         "seen": (
-            "slide the block to {color} target",
-            "slide the block onto the {color} square",
-            "push the block until it is sitting on top of the {color} target",
-            "slide the block towards the {color} plane",
-            "cover the {color} target with the block by pushing the block in its direction",
+            "slide the block to the {color} target",
+            "slide the block so that it sits on the {color} square",
+            "push the block along until it rests on top of the {color} target",
+            "slide the block over to the {color} plane",
+            "push the block towards the {color} target until the block covers it",
         ),
         "unseen": (
             "shove the red cube over the tabletop so that it lands on the {color} pad",
