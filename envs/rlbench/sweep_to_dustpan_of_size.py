@@ -21,9 +21,9 @@ Starting state:
     in [-2 pi/3, pi/3], placements whose grasp and sweep the arm cannot reach without touching
     a prop drawn again), with the fork's two dustpans (``rlbench_geometry.json``, task-base
     frame): the tall pan of ``sweep_to_dustpan`` 0.025 m nearer the dirt (centre y -0.301,
-    sensor at (0, -0.275)); the short pan 0.166 x 0.131 m with walls 0.06 m high, centred
-    (0.044, 0.203), open toward the dirt, its upright 0.36 m handle at (0.050, 0.221) and its
-    sensor at (0.041, 0.1875). Both pans are visual only, as RLBench makes them non-respondable.
+    sensor at (0, -0.275)); the short pan 0.166 x 0.131 m (back wall 0.06 m high, sides
+    0.04 m), centred (0.044, 0.203), open toward the dirt, its upright 0.36 m handle at
+    (0.050, 0.221) and its sensor at (0.041, 0.1875). Both pans are visual only, as RLBench makes them non-respondable.
 Geometry:
     The head's centre sweeps along the base's y at x 0.025: from y 0.06 to -0.255 toward the
     tall pan (the tall pan's sensor is 0.025 m nearer than in ``sweep_to_dustpan``), from
