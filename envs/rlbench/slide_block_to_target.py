@@ -69,6 +69,19 @@ BLOCK_FRICTION = (0.5, 0.005, 0.0001)
 _BLOCK = (BLOCK_HALF,) * 3
 
 
+def add_block(scene: SceneBuilder) -> None:
+    """The red block (free body ``block``)."""
+    body = scene.body(BLOCK, pos=(0.25, 0.0, TABLE_TOP_Z + BLOCK_HALF), free=True)
+    geom = scene.box(body, BLOCK, _BLOCK, rgba("red"), mass=BLOCK_MASS, friction=BLOCK_FRICTION)
+    geom.priority = 1  # its friction, not the larger of the pair's, governs its contacts
+
+
+def add_target(scene: SceneBuilder, name: str, color: tuple[float, float, float, float]) -> None:
+    """A flat, non-colliding TARGET_HALF-square target pad (fixed body ``name``)."""
+    target = scene.body(name, pos=(0.25, 0.0, TABLE_TOP_Z))
+    scene.box(target, name, (TARGET_HALF, TARGET_HALF, 0.0005), color, pos=(0.0, 0.0, 0.0005), collide=False)
+
+
 @register_task
 class SlideBlockToTarget(RLBenchTask):
     spec = RLBenchTask.spec_for(
@@ -94,12 +107,8 @@ class SlideBlockToTarget(RLBenchTask):
     tracked_bodies = (BLOCK, TARGET)
 
     def build_scene(self, scene: SceneBuilder) -> None:
-        body = scene.body(BLOCK, pos=(0.25, 0.0, TABLE_TOP_Z + BLOCK_HALF), free=True)
-        geom = scene.box(body, BLOCK, _BLOCK, rgba("red"), mass=BLOCK_MASS, friction=BLOCK_FRICTION)
-        geom.priority = 1  # its friction, not the larger of the pair's, governs its contacts
-        target = scene.body(TARGET, pos=(0.25, 0.0, TABLE_TOP_Z))
-        scene.box(target, TARGET, (TARGET_HALF, TARGET_HALF, 0.0005), (0.0, 0.453, 0.0, 1.0), pos=(0.0, 0.0, 0.0005),
-                  collide=False)
+        add_block(scene)
+        add_target(scene, TARGET, (0.0, 0.453, 0.0, 1.0))
 
     def initialize_episode(self, sim: Simulation, rng: np.random.Generator) -> dict[str, str]:
         self.choose_variation(rng)

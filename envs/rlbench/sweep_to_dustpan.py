@@ -181,15 +181,26 @@ class SweepToDustpan(RLBenchTask):
     def _place(self, sim: Simulation) -> None:
         frame = self.frame
         sim.set_body_pose("broom_holder", frame.point(STAND_CENTRE), frame.quat)
-        sim.set_body_pose("dustpan", frame.pos, frame.quat)
+        self._place_dustpans(sim)
         head = frame.point((*HEAD_CENTRE, HEAD_HALF[2] + 0.0005))
         sim.set_free_pose("broom", head, frame.quat)
         for i, (x, y) in enumerate(DIRT):
             sim.set_free_pose(dirt_name(i), frame.point((x, y, DIRT_HALF + 0.0005)), frame.quat)
         sim.forward()
 
+    def _place_dustpans(self, sim: Simulation) -> None:
+        sim.set_body_pose("dustpan", self.frame.pos, self.frame.quat)
+
     def variation_placeholders(self, index: int) -> dict[str, str]:
         return {}
+
+    def _sweep_span(self) -> tuple[float, float]:
+        """Base-frame y of the head's centre at the sweep's start and end."""
+        return SWEEP_START, SWEEP_END
+
+    def _sensor_box(self) -> tuple[tuple[float, float], tuple[float, float], float, float]:
+        """The success sensor (task-base frame): footprint centre, half sizes, bottom, height."""
+        return SENSOR_CENTRE, SENSOR_HALF, SENSOR_BOTTOM, SENSOR_HEIGHT
 
     # -- geometry ------------------------------------------------------------------------------
     def _grasp_quat(self, sim: Simulation) -> np.ndarray:
@@ -231,18 +242,20 @@ class SweepToDustpan(RLBenchTask):
         quat = self._grasp_quat(sim)
         grasp = self._grasp_point(sim)
         head_from_tcp = sim.body_pos("broom") - grasp
-        start = self._sweep_head(SWEEP_START) - head_from_tcp
-        end = self._sweep_head(SWEEP_END) - head_from_tcp
+        sweep_start, sweep_end = self._sweep_span()
+        start = self._sweep_head(sweep_start) - head_from_tcp
+        end = self._sweep_head(sweep_end) - head_from_tcp
         lifted = grasp + self.frame.direction(LIFT)
         return [(grasp - PRE_GRASP * self._approach(), quat), (grasp, quat), (lifted, quat),
                 (start + (0.0, 0.0, ABOVE), quat), (start, quat), (end, quat)]
 
     # -- hooks ---------------------------------------------------------------------------------
     def _in_sensor(self, sim: Simulation, i: int) -> bool:
+        centre, half, bottom, height = self._sensor_box()
         local = self.frame.local(sim.body_pos(dirt_name(i)))
-        offset = np.abs(local[:2] - SENSOR_CENTRE)
-        return bool(np.all(offset < np.array(SENSOR_HALF) + DIRT_HALF)
-                    and SENSOR_BOTTOM - DIRT_HALF < local[2] < SENSOR_BOTTOM + SENSOR_HEIGHT + DIRT_HALF)
+        offset = np.abs(local[:2] - centre)
+        return bool(np.all(offset < np.array(half) + DIRT_HALF)
+                    and bottom - DIRT_HALF < local[2] < bottom + height + DIRT_HALF)
 
     def check_success(self, sim: Simulation) -> dict[str, bool]:
         return all_of(**{f"dirt_{i}_in_dustpan": self._in_sensor(sim, i) for i in range(len(DIRT))})
@@ -260,19 +273,20 @@ class SweepToDustpan(RLBenchTask):
         yield from motion.wait(4)
         # Aim the head, not the hand: measure where the head hangs from the hand now.
         head_from_tcp = sim.body_pos("broom") - sim.tcp_pos(self.arm)
-        start = self._sweep_head(SWEEP_START) - head_from_tcp
+        sweep_start, sweep_end = self._sweep_span()
+        start = self._sweep_head(sweep_start) - head_from_tcp
         yield from motion.move(self.arm, start + (0.0, 0.0, ABOVE), quat, steps=35)
         yield from motion.wait(3)
         head_from_tcp = sim.body_pos("broom") - sim.tcp_pos(self.arm)
         drop = self._head_drop(sim)
-        start = self._sweep_head(SWEEP_START, drop) - head_from_tcp
+        start = self._sweep_head(sweep_start, drop) - head_from_tcp
         yield from motion.line(self.arm, start, quat, steps=15, segments=3)
-        end = self._sweep_head(SWEEP_END, drop) - head_from_tcp
+        end = self._sweep_head(sweep_end, drop) - head_from_tcp
         yield from motion.line(self.arm, end, quat, steps=SWEEP_STEPS, segments=10)
         yield from motion.wait(8)
 
     def procedural_state(self, sim: Simulation) -> ProceduralState:
         if sim.is_grasped(self.arm, "broom"):
-            target = self.frame.point((*SENSOR_CENTRE, 0.0))
+            target = self.frame.point((*self._sensor_box()[0], 0.0))
             return self.state_from_spec(sim, target)
         return self.state_from_spec(sim, self._grasp_point(sim), "grasp_broom")
