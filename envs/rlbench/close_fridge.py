@@ -37,7 +37,7 @@ Episode end:
     Success, or 170 control steps (8.5 s at 20 Hz; the expert needed at most 116 on seeds 0-49
     and 100000-100049). The open door sticks out toward the arm and a 30-degree turn is little,
     so the limit is about 1.5x the expert's longest episode, not 2x: a random arm that drifts
-    onto the fridge and drags the door round still shut it in 2 of 50 seeds.
+    onto the fridge and drags the door round still shut it in 2 of 100 seeds (0-99).
 Version history:
     v0: first version.
 """
@@ -106,11 +106,11 @@ class CloseFridge(RLBenchTask):
     )
     instructions = {
         "seen": (
-            "close fridge",
             "close the fridge",
-            "shut the fridge",
+            "shut the fridge door",
+            "push the fridge's door closed",
             "close the door of the fridge",
-            "push the fridge door until it is shut",
+            "swing the fridge's upper door back until it shuts",
         ),
         "unseen": (
             "the refrigerator was left open: fix that",

@@ -79,7 +79,7 @@ class OpenGrill(RLBenchTask):
     instructions = {
         "seen": (
             "open the grill",
-            "open the barbecue",
+            "get the barbecue open",
             "lift the lid of the grill",
             "take hold of the handle and swing the grill's cover up",
             "raise the bbq lid by its handle",
