@@ -135,7 +135,7 @@ class InsertOntoSquarePeg(RLBenchTask):
             "lower the ring onto the {color} spoke",
         ),
         "unseen": (
-            "thread the hollow square down the {color} post",
+            "thread the hollow loop down a {color} post",
             "drop that frame-shaped piece around a {color} pole",
         ),
     }
