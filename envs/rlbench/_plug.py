@@ -28,6 +28,18 @@ from vlapro_bench.sim.physics import Simulation
 
 #: The hole is this much wider (each side) than the connector.
 CLEARANCE = 0.00025
+#: Contact time constant of the hole's walls and the connector. With MuJoCo's default (0.02 s)
+#: the plug's weight sank the connector 0.6-1.3 mm into the walls, tilted the plug by about 10
+#: degrees and let it creep 2-5 mm out in 30 s with the arm still (4 seeds per task); with
+#: these (and the smooth connector below) it sags 0.01 mm and creeps at most 0.2 mm.
+STIFF = (0.004, 1.0)
+#: The connector slides in its hole on smooth metal or plastic (MuJoCo takes the larger of two
+#: frictions, so the hole's walls have it too): with the grip's friction (1.5) and stiff walls,
+#: a pull a little off the hole's axis jammed it.
+CONNECTOR_FRICTION = (0.3, 0.005, 0.0001)
+#: A seated plug's grip stops this short of the socket's face: resting against the face it
+#: would add contacts (and step time) that hold nothing.
+GRIP_GAP = 0.0005
 #: The fingertips stay this far above the table at the grasp.
 TIP_CLEARANCE = 0.004
 APPROACH = 0.10
@@ -89,7 +101,9 @@ def holed_slab(
     }
     for piece, ((u, z), (hu, hz)) in pieces.items():
         if hu > 0 and hz > 0:
-            scene.box(body, f"{name}_{piece}", (t, hu, hz), rgba, pos=_local_box(centre, yaw, -t, u, z), quat=quat)
+            wall = scene.box(body, f"{name}_{piece}", (t, hu, hz), rgba, pos=_local_box(centre, yaw, -t, u, z),
+                             quat=quat, friction=CONNECTOR_FRICTION)
+            wall.solref = list(STIFF)
 
 
 def build_plug(
@@ -101,12 +115,13 @@ def build_plug(
     mass: float,
 ) -> Any:
     """The free plug: its connector behind its origin (inside the socket when seated), its grip
-    in front."""
+    in front, ``GRIP_GAP`` out (the connector's last half millimetre shows)."""
     body = scene.body(name, pos=(0.25, 0.0, 1.0), free=True)
     cx, cy, cz = shape.connector
-    scene.box(body, f"{name}_connector", (cx, cy - CLEARANCE, cz - CLEARANCE), connector_rgba, pos=(-cx, 0.0, 0.0),
-              mass=0.1 * mass)
-    scene.box(body, f"{name}_grip", shape.grip, grip_rgba, pos=(shape.grip[0], 0.0, 0.0), mass=0.9 * mass)
+    connector = scene.box(body, f"{name}_connector", (cx, cy - CLEARANCE, cz - CLEARANCE), connector_rgba,
+                          pos=(-cx, 0.0, 0.0), mass=0.1 * mass, friction=CONNECTOR_FRICTION)
+    connector.solref = list(STIFF)
+    scene.box(body, f"{name}_grip", shape.grip, grip_rgba, pos=(shape.grip[0] + GRIP_GAP, 0.0, 0.0), mass=0.9 * mass)
     return body
 
 

@@ -30,7 +30,9 @@ Geometry:
     12 mm blue body, 15 g. The stick is a little larger than a real one (about 40 x 18 x 8 mm)
     so the Panda's pads, whose tips must stay above the table, close on its lower half with
     room. The hole fits the connector with 0.25 mm to spare each side: contact alone holds the
-    stick level and in place (no joint or weld), and friction is all that resists the pull.
+    stick level and in place (no joint or weld; stiff, smooth walls, see ``_plug``: it creeps
+    less than 0.2 mm in 30 s untouched), and friction is all that resists the pull. A real
+    port's spring clips are left out.
 Variations:
     1 (as in RLBench).
 Episode end:

@@ -30,13 +30,14 @@ Geometry:
     (a European socket's recess, simplified to a box); the charger a 4 x 4.4 x 5.4 cm black
     brick (60 g) whose 1.5 cm connector fits the hole with 0.25 mm to spare each side. The
     pins are left out: the connector in its recess holds the charger the way pins in holes do
-    (contact alone carries it, friction resists the pull), and the wall is kept low so the
-    Panda's hand passes over it while the fingers close on the charger.
+    (contact alone carries it, on stiff, smooth walls as in ``_plug``; friction resists the
+    pull), and the wall is kept low so the Panda's hand passes over it while the fingers
+    close on the charger.
 Variations:
     1 (as in RLBench).
 Episode end:
-    Success, or 160 control steps (8 s at 20 Hz; the expert needed at most 82 on seeds
-    0-49 and on 100000-100049). The front camera looks at the wall's back: the charger shows
+    Success, or 160 control steps (8 s at 20 Hz; the expert needed at most 80 on seeds
+    0-49 and 81 on 100000-100049). The front camera looks at the wall's back: the charger shows
     in the other four.
 Version history:
     v0: first version.
