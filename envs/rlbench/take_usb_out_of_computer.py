@@ -97,7 +97,7 @@ class TakeUsbOutOfComputer(RLBenchTask):
         "seen": (
             "take usb out of computer",
             "take the usb stick out of the computer",
-            "remove the usb stick from its port",
+            "remove the usb stick from the laptop's port",
             "pull the usb stick out of the laptop",
             "grab the usb stick and slide it out of the computer",
             "grip the usb stick, pull it free of the port and let go",

@@ -112,11 +112,11 @@ class TurnOvenOn(RLBenchTask):
         "seen": (
             "turn on the oven",
             "switch the oven on",
-            "heat up the oven",
-            "preheat the oven",
+            "heat the oven up",
+            "start preheating the oven",
             "turn the leftmost knob of the oven to switch it on",
             "grasp the oven's leftmost knob and twist it anticlockwise to turn the oven on",
-            "get the oven hot",
+            "make the oven hot",
         ),
         "unseen": (
             "fire up the cooker by rotating its first dial counterclockwise",

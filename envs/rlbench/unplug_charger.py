@@ -100,7 +100,7 @@ class UnplugCharger(RLBenchTask):
         "seen": (
             "unplug charger",
             "unplug the charger",
-            "take the charger out of the wall",
+            "take the charger out of the wall socket",
             "grip the black charger and pull it out of the socket",
             "pull the plug out of the wall",
             "remove the charger from the mains socket",
