@@ -31,9 +31,10 @@ Geometry:
     7.5 cm apart, and the lamp between the middle two. "Leftmost" is the oven's left as one
     faces it (the robot's left at yaw 0). A knob is a 4 cm disc 6 mm deep under a grip bar
     4.1 cm long, 3.4 cm tall and 9 mm thick (longer than a real knob's, so the pads, whose tips
-    must stay clear of the disc, close on it along 3 cm); it turns on a horizontal hinge with
+    must stay clear of the disc, close on its outer 3.5 cm); it turns on a horizontal hinge with
     light damping (0.05 N m s/rad) and dry friction (0.08 N m) and stiff bar contacts, as
-    turn_tap's handles.
+    turn_tap's handles. Only the leftmost knob turns (RLBench's success reads that one joint);
+    the other three are fixed.
 Variations:
     1 (as in RLBench).
 Episode end:
@@ -84,7 +85,7 @@ TURNED = 1.5
 #: The expert turns its wrist 2.0 rad (the knob lags the hand a little), in 9 steps.
 TURN = 2.0
 TURN_SEGMENTS = 9
-#: TCP distance out from the panel at the grasp: the fingertips end 6 mm outside the disc.
+#: TCP distance out from the panel at the grasp: the fingertips end 3 mm outside the disc.
 GRASP_OUT = 0.0335
 APPROACH = 0.10
 #: The most any joint may move (rad) between two waypoints of the turn: more is a jump to
