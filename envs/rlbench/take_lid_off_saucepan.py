@@ -119,10 +119,11 @@ class TakeLidOffSaucepan(RLBenchTask):
             "remove the pan's lid",
             "grab the saucepan's lid and take it off the pan",
             "uncover the saucepan",
+            "leave the saucepan open",
         ),
         "unseen": (
             "pinch the little black knob and raise the cover clear of the pot",
-            "open up the cooking pot by pulling its top upward",
+            "expose the inside of the cooking pot by pulling its top upward",
         ),
     }
     variation_count = 1
