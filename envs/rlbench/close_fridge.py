@@ -34,10 +34,13 @@ Geometry:
 Variations:
     1 (as in RLBench).
 Episode end:
-    Success, or 170 control steps (8.5 s at 20 Hz; the expert needed at most 116 on seeds 0-49
+    Success, or 150 control steps (7.5 s at 20 Hz; the expert needed at most 116 on seeds 0-49
     and 100000-100049). The open door sticks out toward the arm and a 30-degree turn is little,
-    so the limit is about 1.5x the expert's longest episode, not 2x: a random arm that drifts
-    onto the fridge and drags the door round still shut it in 2 of 100 seeds (0-99).
+    so the limit is about 1.3x the expert's longest episode, not 2x: a random arm that drifts
+    onto the fridge and drags the door round shuts it too. Measured with the evaluator's
+    per-episode random streams on seeds 0-49, it did so at steps 116, 128, 164, 170 and 170:
+    5/50 at a 170-step limit, 2/50 at 150. Requiring the door to be left alone at the end did
+    not help (3 of those 5 were untouched by then).
 Version history:
     v0: first version.
 """
@@ -100,7 +103,7 @@ METAL = (0.62, 0.63, 0.66, 1.0)
 class CloseFridge(RLBenchTask):
     spec = RLBenchTask.spec_for(
         name="close_fridge",
-        max_episode_steps=170,
+        max_episode_steps=150,
         procedure=ProceduralAnnotation("push", "hinged_door", "downward", "side_face"),
         description="Push the open fridge door shut.",
     )
