@@ -38,7 +38,7 @@ Variations:
     1 (RLBench has one).
 Episode end:
     Success, or 400 control steps (20 s at 20 Hz; the expert's longest successful episode on
-    seeds 0-49 and 100000-100049 took 234).
+    seeds 0-49 and 100000-100049 took 236).
 Version history:
     v0: first version.
 """
