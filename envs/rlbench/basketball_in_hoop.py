@@ -30,10 +30,11 @@ Starting state:
 Geometry:
     RLBench's ``basketball_in_hoop.ttm`` is not in the reference data, so the sizes are ours, a
     tabletop toy: the rim's centre 0.26 m above the table and 0.09 m in front of a 0.24 x 0.18 m
-    backboard on a 0.02 m post; the rim's inner radius 6.5 cm (a ring of 16 capsules 6 mm
-    thick); a net of thin non-colliding strings 12 cm long (visual only: a MuJoCo net would be a
-    cloth; the sensor spans its volume); a 7.2 cm ball of 40 g (a smaller ball, pinched at two
-    points by the Panda's curved fingers, was squeezed out of the grasp in about 1 carry in 7).
+    backboard on a 0.02 m post; the rim's inner radius 6.5 cm, 6 mm thick (it collides as a ring
+    of 16 capsules and is drawn as one torus mesh, which renders far faster); a net of thin
+    non-colliding strings 12 cm long (visual only: a MuJoCo net would be a cloth; the sensor
+    spans its volume); a 7.2 cm ball of 40 g (a smaller ball, pinched at two points by the
+    Panda's curved fingers, was squeezed out of the grasp in about 1 carry in 7).
 Variations:
     1 (RLBench has one).
 Episode end:
@@ -61,6 +62,7 @@ from vlapro_bench.task import ProceduralState, all_of
 
 from ._common import RLBenchTask, TaskFrame, reachable, sample_frame
 from ._pick_and_carry import grasp_from_above, in_reach, table_point
+from ._torus import HIDDEN_GROUP, drawn_torus
 
 BALL = "ball"
 HOOP = "hoop"
@@ -152,7 +154,9 @@ class BasketballInHoop(RLBenchTask):
             angle = 2 * math.pi * (i + 0.5) / RIM_SEGMENTS
             pos = (RIM_CENTRE[0] + ring * math.cos(angle), RIM_CENTRE[1] + ring * math.sin(angle), RIM_CENTRE[2])
             tangent = np.array([-math.sin(angle), math.cos(angle), 0.0])
-            scene.capsule(hoop, f"{HOOP}_rim{i}", RIM_TUBE, half_length, RIM_RGBA, pos=pos, quat=_z_onto(tangent))
+            scene.capsule(hoop, f"{HOOP}_rim{i}", RIM_TUBE, half_length, RIM_RGBA, pos=pos, quat=_z_onto(tangent),
+                          group=HIDDEN_GROUP)
+        drawn_torus(scene, hoop, f"{HOOP}_rim", ring, RIM_TUBE, RIM_RGBA, pos=RIM_CENTRE)
         for i in range(NET_STRINGS):
             angle = 2 * math.pi * i / NET_STRINGS
             top = np.array([ring * math.cos(angle), ring * math.sin(angle), 0.0])
@@ -239,12 +243,13 @@ class BasketballInHoop(RLBenchTask):
 def _z_onto(direction: np.ndarray) -> tuple[float, float, float, float]:
     """Quaternion turning local z onto ``direction`` (not pointing straight down)."""
     z = direction / np.linalg.norm(direction)
-    quat = np.array([1.0 + z[2], -z[1], z[0], 0.0])
-    return tuple(float(v) for v in quat / np.linalg.norm(quat))  # type: ignore[return-value]
+    w, x, y, _ = np.array([1.0 + z[2], -z[1], z[0], 0.0]) / math.hypot(1.0 + z[2], z[1], z[0])
+    return (float(w), float(x), float(y), 0.0)
 
 
 def _string(scene: SceneBuilder, body, name: str, start: np.ndarray, end: np.ndarray) -> None:
-    """A thin drawn-only capsule from ``start`` up to ``end`` (body frame)."""
+    """A thin drawn-only string from ``start`` up to ``end`` (body frame): a box, which costs far
+    less to render than a capsule on a software renderer."""
     length = float(np.linalg.norm(end - start))
-    scene.capsule(body, name, 0.0008, length / 2, (0.95, 0.95, 0.95, 0.9), pos=tuple((start + end) / 2),
-                  quat=_z_onto(end - start), collide=False)
+    scene.box(body, name, (0.0008, 0.0008, length / 2), (0.95, 0.95, 0.95, 1.0), pos=tuple((start + end) / 2),
+              quat=_z_onto(end - start), collide=False)

@@ -33,11 +33,13 @@ Geometry:
     RLBench's ``beat_the_buzz.ttm`` is not in the reference data, so the game is ours, a tabletop
     toy: a straight wire 0.16 m above the table along the foot's y axis, 0.36 m between its
     posts, metal (6 mm thick) over its middle 0.20 m and sheathed (12 mm thick) over 8 cm at each
-    end; two stands 27 cm apart hold the wand under the wire's ends. The wand: a ring of 12
-    capsules (4.4 cm inner diameter, 6 mm thick), a 7 cm shaft up from it and a 6 cm handle
-    (2.2 cm thick), 55 g in all. The wire is straight (RLBench's wire shape is not in the
-    reference data); the task stays a guarded transport: the ring has 1.9 cm of clearance round
-    the metal, less than the drift of a carelessly held wand.
+    end; two stands 27 cm apart hold the wand under the wire's ends. The wand (60 g): a ring of
+    4.4 cm inner diameter, 6 mm thick (it collides as 12 capsules and is drawn as one torus
+    mesh), a small flat foot under the ring to stand on (on the ring's thin edge alone it
+    toppled sideways within seconds), a 7 cm shaft up from the ring and a 6 cm handle 2.2 cm
+    thick. The wire is straight (RLBench's wire shape is not in the reference data); the task
+    stays a guarded transport: the ring has 1.9 cm of clearance round the metal, less than a
+    held wand drifts over a careless carry.
 Variations:
     1 (RLBench has one).
 Episode end:
@@ -64,6 +66,7 @@ from vlapro_bench.sim.skills import release_upward
 from vlapro_bench.task import ProceduralState, all_of
 
 from ._common import RLBenchTask, TaskFrame, reachable, sample_frame
+from ._torus import HIDDEN_GROUP, drawn_torus
 
 WAND = "wand"
 WIRE = "wire"
@@ -162,7 +165,8 @@ class BeatTheBuzz(RLBenchTask):
             pos = (RING_APOTHEM * math.cos(angle), 0.0, RING_APOTHEM * math.sin(angle))
             # The capsule's axis (local z) along the ring's tangent in the x-z plane.
             scene.capsule(wand, f"{WAND}_ring{i}", RING_TUBE, half_length, METAL_RGBA, pos=pos, quat=_about_y(-angle),
-                          mass=0.002)
+                          mass=0.002, group=HIDDEN_GROUP)
+        drawn_torus(scene, wand, f"{WAND}_ring", RING_APOTHEM, RING_TUBE, METAL_RGBA, quat=_Y_AXIS)
         scene.box(wand, f"{WAND}_foot", FOOT_HALF, METAL_RGBA, pos=(0.0, 0.0, FOOT_Z), mass=0.005)
         shaft_half = (SHAFT_TOP - RING_APOTHEM) / 2
         scene.capsule(wand, f"{WAND}_shaft", 0.004, shaft_half, METAL_RGBA, pos=(0.0, 0.0, RING_APOTHEM + shaft_half),
