@@ -205,16 +205,18 @@ class BasketballInHoop(RLBenchTask):
         not through the hoop (the arm's home pose can be right above the rim)."""
         return np.array([point[0], point[1], self.frame.pos[2] + CLEAR_HEIGHT])
 
-    def in_net(self, point: np.ndarray) -> bool:
-        """Whether a point is inside the success sensor: the cylinder under the rim."""
-        local = self.frame.local(point) - np.array(RIM_CENTRE)
-        return bool(math.hypot(local[0], local[1]) < RIM_RADIUS and -NET_LENGTH < local[2] < 0.0)
+    def in_net(self, points: np.ndarray) -> bool:
+        """Whether any of ``points`` (world, one a row) is inside the success sensor: the
+        cylinder under the rim."""
+        local = (np.atleast_2d(points) - self.frame.pos) @ self.frame.rotation - RIM_CENTRE
+        inside = (np.hypot(local[:, 0], local[:, 1]) < RIM_RADIUS) & (local[:, 2] < 0.0) & (local[:, 2] > -NET_LENGTH)
+        return bool(inside.any())
 
     def check_success(self, sim: Simulation) -> dict[str, bool]:
         current = sim.body_pos(BALL).copy()
         path = np.linspace(self._previous, current, SWEEP_SAMPLES)
         self._previous = current
-        return all_of(ball_through_hoop=any(self.in_net(p) for p in path))
+        return all_of(ball_through_hoop=self.in_net(path))
 
     def expert(self, sim: Simulation, motion: Motion) -> Iterator[np.ndarray]:
         yaw = self._grasp_yaw()
