@@ -37,10 +37,10 @@ Episode end:
     Success, or 150 control steps (7.5 s at 20 Hz; the expert needed at most 116 on seeds 0-49
     and 100000-100049). The open door sticks out toward the arm and a 30-degree turn is little,
     so the limit is about 1.3x the expert's longest episode, not 2x: a random arm that drifts
-    onto the fridge and drags the door round shuts it too. Measured with the evaluator's
-    per-episode random streams on seeds 0-49, it did so at steps 116, 128, 164, 170 and 170:
-    5/50 at a 170-step limit, 2/50 at 150. Requiring the door to be left alone at the end did
-    not help (3 of those 5 were untouched by then).
+    onto the fridge and drags the door round shuts it too: ``vlapro-bench baselines`` (seeds
+    0-49) counted 3/50 random successes at a 170-step limit and 2/50 at 150. Replaying the
+    evaluator's random streams, those arms shut the door at steps 116 to 170; requiring the
+    door to be left alone at the end did not help (most were no longer touching it).
 Version history:
     v0: first version.
 """
