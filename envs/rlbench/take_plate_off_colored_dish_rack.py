@@ -153,6 +153,8 @@ class TakePlateOffColoredDishRack(RLBenchTask):
     }
     variation_count = len(OPTIONS)
     tracked_bodies = (PLATE, RACK)
+    #: The side of the rack (base y sign, +1 or -1) the expert puts the plate down on, set per layout.
+    put_side: float
 
     def build_scene(self, scene: SceneBuilder) -> None:
         rack = scene.body(RACK, pos=(0.25, 0.0, TABLE_TOP_Z))
