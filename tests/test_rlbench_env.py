@@ -1,6 +1,7 @@
 """The RLBench suite's robot, observations and action modes, split and CLI."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import gymnasium as gym
 import mujoco
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from vlapro_bench.cli import app
 from vlapro_bench.env import VLAProEnv
+from vlapro_bench.envs.rlbench._common import RLBenchTask
 from vlapro_bench.evaluation.episode import run_episode
 from vlapro_bench.policies.expert import ExpertPolicy
 from vlapro_bench.sim.franka import FRANKA, HOME_QPOS, TABLE_TOP_Z, franka_assets_dir
@@ -178,3 +180,13 @@ def test_cli_covers_the_suite(tmp_path: Path):
     assert rendered.exit_code == 0 and out.is_file()
     expert = runner.invoke(app, ["expert", "reach_target", "--suite", "rlbench", "--episodes", "2"])
     assert expert.exit_code == 0 and "100.0%" in expert.output
+
+
+def test_single_variation_tasks_have_no_placeholders_and_others_must_say():
+    """RLBenchTask's default: one variation, no placeholders; several, a clear NotImplementedError."""
+    assert RLBenchTask.variation_placeholders(SimpleNamespace(variation_count=1), 0) == {}  # type: ignore[arg-type]
+    with pytest.raises(NotImplementedError, match="3 variations: define variation_placeholders"):
+        RLBenchTask.variation_placeholders(SimpleNamespace(variation_count=3), 0)  # type: ignore[arg-type]
+    env = VLAProEnv("close_microwave", suite="rlbench", obs_mode="state")
+    assert env.reset(seed=0)[1]["instruction"]  # a one-variation task resets through the default
+    env.close()

@@ -190,8 +190,12 @@ class RLBenchTask(Task):
 
     def variation_placeholders(self, index: int) -> dict[str, str]:
         """Instruction placeholder values of variation ``index`` (e.g. ``{"color": "red"}``).
-        Distinct variations must give distinct values, and every template uses every key."""
-        raise NotImplementedError
+        Distinct variations must give distinct values, and every template uses every key. A task
+        with one variation has no placeholders; one with several must say what each is."""
+        if self.variation_count == 1:
+            return {}
+        raise NotImplementedError(f"{type(self).__name__} has {self.variation_count} variations: "
+                                  f"define variation_placeholders")
 
     def choose_variation(self, rng: np.random.Generator) -> int:
         """Draw this episode's variation index (uniform, as RLBench's ``sample_variation``)."""

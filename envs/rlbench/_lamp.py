@@ -134,9 +134,6 @@ class LampTask(RLBenchTask):
         show_lit(sim, self.starts_lit)
         return self.variation_placeholders(index)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _yaw(self, natural: float) -> float:
         """Finger axis across the base (along its local y), so the hand's long side stays clear of
         the post; of the two such yaws, the one nearer the arm's natural yaw."""

@@ -180,9 +180,6 @@ class BasketballInHoop(RLBenchTask):
         self._previous = sim.body_pos(BALL).copy()
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _drop_point(self) -> np.ndarray:
         """Where the ball's centre is let go: over the rim's centre."""
         return self.frame.point(RIM_CENTRE) + (0.0, 0.0, DROP_ABOVE_RIM)

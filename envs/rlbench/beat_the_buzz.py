@@ -189,9 +189,6 @@ class BeatTheBuzz(RLBenchTask):
         self.touched = False
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _ring_goal(self, side: int, above: float = 0.0) -> np.ndarray:
         """World position of the ring's centre on the wire's axis over stand ``side`` (-1 start,
         +1 finish), raised by ``above``."""

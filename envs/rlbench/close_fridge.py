@@ -198,9 +198,6 @@ class CloseFridge(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(index)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     # -- geometry -------------------------------------------------------------------------------
     @property
     def _prop_yaw(self) -> float:

@@ -127,9 +127,6 @@ class CloseLaptopLid(RLBenchTask):
         self.start_angle = OPEN_ANGLE
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _hinge_point(self, x: float, z: float) -> np.ndarray:
         """World point at ``x`` forward of and ``z`` above the hinge line (laptop frame)."""
         return self.frame.point((HINGE[0] + x, 0.0, HINGE[2] + z))

@@ -119,9 +119,6 @@ class CloseMicrowave(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(index)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     @property
     def _prop_yaw(self) -> float:
         """The prop's front faces its local -y; the task base's front (toward the robot) is -x."""

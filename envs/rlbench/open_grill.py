@@ -107,9 +107,6 @@ class OpenGrill(RLBenchTask):
         self.start_angle = 0.0
         return self.variation_placeholders(index)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     # -- geometry -------------------------------------------------------------------------------
     def _handle(self, angle: float) -> np.ndarray:
         """The handle bar's centre (the TCP's grasp point) for a lid angle."""

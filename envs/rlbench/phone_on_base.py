@@ -152,9 +152,6 @@ class PhoneOnBase(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _place_point(self) -> np.ndarray:
         """Where the phone's centre is let go: over the cradle's centre, just above its floor."""
         return table_point(self.frame, BASE_XY, CRADLE_Z + PHONE_HALF[2] + RELEASE_GAP)

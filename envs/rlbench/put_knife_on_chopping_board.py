@@ -185,9 +185,6 @@ class PutKnifeOnChoppingBoard(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _axis(self, sim: Simulation) -> np.ndarray:
         """The knife's blade direction (world)."""
         return quat_to_mat(sim.body_quat(KNIFE))[:, 0]

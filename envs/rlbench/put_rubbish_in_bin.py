@@ -171,9 +171,6 @@ class PutRubbishInBin(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _drop_point(self) -> np.ndarray:
         """Where the rubbish's centre is let go: over the bin's centre, above its rim."""
         return table_point(self.frame, BIN_XY, BIN_HEIGHT + DROP_ABOVE_RIM)

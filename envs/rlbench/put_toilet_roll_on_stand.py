@@ -174,9 +174,6 @@ class PutToiletRollOnStand(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(index)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     # -- geometry -------------------------------------------------------------------------------
     def _post_axis(self, sim: Simulation) -> np.ndarray:
         """The post's top centre in the world."""

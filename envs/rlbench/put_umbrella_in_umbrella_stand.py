@@ -164,9 +164,6 @@ class PutUmbrellaInUmbrellaStand(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _quat(self) -> np.ndarray:
         """Gripper pointing down at the arm's natural yaw (the handle is round)."""
         return gripper_down_quat(NATURAL_YAW[self.arm])

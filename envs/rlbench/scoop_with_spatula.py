@@ -212,9 +212,6 @@ class ScoopWithSpatula(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     # -- geometry ------------------------------------------------------------------------------
     def _grasp_quat(self, sim: Simulation) -> np.ndarray:
         """Gripper pointing down, fingers closing across the handle (the spatula's y axis)."""

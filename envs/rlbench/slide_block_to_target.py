@@ -124,9 +124,6 @@ class SlideBlockToTarget(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _direction(self) -> np.ndarray:
         return self.frame.direction((0.0, 1.0, 0.0))
 

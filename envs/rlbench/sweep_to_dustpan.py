@@ -191,9 +191,6 @@ class SweepToDustpan(RLBenchTask):
     def _place_dustpans(self, sim: Simulation) -> None:
         sim.set_body_pose("dustpan", self.frame.pos, self.frame.quat)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _sweep_span(self) -> tuple[float, float]:
         """Base-frame y of the head's centre at the sweep's start and end."""
         return SWEEP_START, SWEEP_END

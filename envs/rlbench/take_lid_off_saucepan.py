@@ -182,9 +182,6 @@ class TakeLidOffSaucepan(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _knob(self, sim: Simulation) -> np.ndarray:
         """World position of the knob grip's centre (RLBench's ``saucepan_lid_grasp_point``)."""
         return sim.body_pos(LID) + sim.body_mat(LID) @ np.array([0.0, 0.0, KNOB_CENTRE])

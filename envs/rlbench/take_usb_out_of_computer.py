@@ -151,9 +151,6 @@ class TakeUsbOutOfComputer(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _waypoints(self, sim: Simulation) -> list[tuple[np.ndarray, np.ndarray]]:
         poses = self.socket.waypoints(sim, self.arm, USB, GRASP_ALONG, PULL)
         pulled, quat = poses[-1]

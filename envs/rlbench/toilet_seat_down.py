@@ -167,9 +167,6 @@ class ToiletSeatDown(RLBenchTask):
         self.start_angle = OPEN_ANGLE
         return self.variation_placeholders(index)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _hinge_point(self, forward: float, up: float) -> np.ndarray:
         """World point ``forward`` of (toward the toilet's front) and ``up`` above the hinge line."""
         return self.frame.point((HINGE[0] - forward, 0.0, HINGE[2] + up))

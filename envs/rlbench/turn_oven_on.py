@@ -176,9 +176,6 @@ class TurnOvenOn(RLBenchTask):
         self._show(sim, lit=False)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _finger_sign(self, sim: Simulation) -> float | None:
         """Of the two finger axes across the bar, the one whose grasp and turn the wrist follows
         with the most room to its last joint's limits (None if neither: RLBench's planner would

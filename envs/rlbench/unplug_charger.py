@@ -146,9 +146,6 @@ class UnplugCharger(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _waypoints(self, sim: Simulation) -> list[tuple[np.ndarray, np.ndarray]]:
         poses = self.socket.waypoints(sim, self.arm, CHARGER, GRASP_ALONG, PULL)
         return [(pos + (0, 0, GRASP_UP), quat) for pos, quat in poses]

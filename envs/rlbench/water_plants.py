@@ -278,9 +278,6 @@ class WaterPlants(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(index)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _place(self, sim: Simulation, frame: TaskFrame) -> None:
         can_pos = table_point(frame, CAN_XY, 0.0005)
         sim.set_free_pose(CAN, can_pos, frame.quat)
