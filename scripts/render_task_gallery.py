@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from vlapro_bench.env import VLAProEnv  # noqa: E402
 from vlapro_bench.registry import TaskSpec, all_specs  # noqa: E402
-from vlapro_bench.splits import available_splits, load_split  # noqa: E402
+from vlapro_bench.splits import task_placement  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,20 +115,11 @@ def gallery_picture(suite: str, task: str, path: Path) -> None:
 def split_label(suite: str, task: str) -> str:
     """``seen``/``unseen`` in the suite's newest split, with the version that added the task if not
     0; for a task only on named split lines, its side on each (``seen (zw7), seen (all50)``)."""
-    versions = sorted(version for name, line, version in available_splits() if name == suite and not line)
-    for version in versions:
-        split = load_split(suite, version)
-        if task in split.seen or task in split.unseen:
-            newest = load_split(suite, versions[-1])
-            which = "seen" if task in newest.seen else "unseen" if task in newest.unseen else "-"
-            return which if version == 0 else f"{which} (split v{version})"
-    named = []
-    for name, line, version in sorted(available_splits(), key=lambda k: (k[1] != "zw7", k)):
-        if name == suite and line:
-            split = load_split(suite, version, name=line)
-            if task in split.seen or task in split.unseen:
-                named.append(f"{'seen' if task in split.seen else 'unseen'} ({line})")
-    return ", ".join(named) or "-"
+    where = task_placement(suite, task)
+    if where.first_version is not None:
+        which = where.newest_side or "-"
+        return which if where.first_version == 0 else f"{which} (split v{where.first_version})"
+    return ", ".join(f"{side} ({line})" for line, _, side in where.lines) or "-"
 
 
 def replace_block(marker: str, lines: list[str]) -> None:

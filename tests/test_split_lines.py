@@ -14,7 +14,7 @@ from vlapro_bench.evaluation.published import NOT_COMPARABLE, PUBLISHED, publish
 from vlapro_bench.evaluation.report import build_report, terminal_summary
 from vlapro_bench.evaluation.runner import EvalSettings, evaluate
 from vlapro_bench.registry import all_specs, get_task_class, parse_task_ref
-from vlapro_bench.splits import load_split
+from vlapro_bench.splits import load_split, task_placement
 
 ROOT = Path(__file__).resolve().parents[1]
 ZW7_UNSEEN = {"place_object_scale", "stamp_seal", "open_microwave", "move_stapler_pad", "place_bread_basket",
@@ -119,3 +119,12 @@ def test_a_report_on_a_zw7_run_prints_the_published_numbers_labelled(tmp_path):
     evaluate(dataclasses.replace(settings, protocol=load_protocol("robotwin-v1")), tmp_path / "own",
              cache_dir=tmp_path / "cache", progress=False)
     assert "Published on" not in terminal_summary(build_report([tmp_path / "own"], resamples=200))
+
+
+def test_task_placement_says_where_a_task_stands_in_every_split():
+    laptop = task_placement("robotwin", "open_laptop-v1")
+    assert (laptop.first_version, laptop.first_side, laptop.newest_side) == (2, "unseen", "unseen")
+    assert laptop.lines == (("zw7", 0, "seen"), ("all50", 0, "seen"))
+    mug = task_placement("robotwin", "hanging_mug")  # only on the named lines
+    assert mug.first_version is None and mug.lines[0][0] == "zw7"
+    assert task_placement("rlbench", "lamp_on").lines == ()  # registered, in no split yet

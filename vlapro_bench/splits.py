@@ -317,3 +317,34 @@ def available_splits() -> list[tuple[str, str, int]]:
             suite, _, name = stem.partition("-")
             out.append((suite, name, int(version)))
     return sorted(out)
+
+
+@dataclass(frozen=True)
+class TaskPlacement:
+    """Where a task stands in the packaged splits, for tables that label it.
+
+    ``first_version`` is the oldest of the suite's own split versions that has the task (None if
+    none does), ``first_side`` its side there and ``newest_side`` its side in the newest own
+    version (``""`` if that version dropped it); ``lines`` lists ``(line, version, side)`` on the
+    named split lines, zw7 first.
+    """
+
+    first_version: int | None
+    first_side: str
+    newest_side: str
+    lines: tuple[tuple[str, int, str], ...]
+
+
+def task_placement(suite: str, task: str) -> TaskPlacement:
+    """:class:`TaskPlacement` of ``task`` across the suite's packaged split files."""
+
+    def side(split: Split) -> str:
+        return "seen" if task in split.seen else "unseen" if task in split.unseen else ""
+
+    own = sorted(version for name, line, version in available_splits() if name == suite and not line)
+    first = next((v for v in own if side(load_split(suite, v))), None)
+    lines = tuple((line, version, side(load_split(suite, version, name=line)))
+                  for name, line, version in sorted(available_splits(), key=lambda k: (k[1] != "zw7", k))
+                  if name == suite and line and side(load_split(suite, version, name=line)))
+    return TaskPlacement(first, side(load_split(suite, first)) if first is not None else "",
+                         side(load_split(suite, own[-1])) if own else "", lines)

@@ -374,20 +374,13 @@ def task_page(suite: str, docs_dir: Path = ROOT / "docs") -> str:
 def split_of(suite: str, task: str) -> str:
     """``seen``/``unseen`` in the oldest of the suite's own split files that has ``task`` (with its
     version when not 0); else its side on each named split line (``seen (split zw7 v0), ...``)."""
-    from vlapro_bench.splits import available_splits, load_split  # noqa: PLC0415
+    from vlapro_bench.splits import task_placement  # noqa: PLC0415
 
-    for version in sorted(v for name, line, v in available_splits() if name == suite and not line):
-        split = load_split(suite, version)
-        if task in split.seen or task in split.unseen:
-            which = "seen" if task in split.seen else "unseen"
-            return which if version == 0 else f"{which} (split v{version})"
-    named = []
-    for name, line, version in sorted(available_splits(), key=lambda k: (k[1] != "zw7", k)):
-        if name == suite and line:
-            split = load_split(suite, version, name=line)
-            if task in split.seen or task in split.unseen:
-                named.append(f"{'seen' if task in split.seen else 'unseen'} (split {line} v{version})")
-    return ", ".join(named) or "not in a split"
+    where = task_placement(suite, task)
+    if where.first_version is not None:
+        which = where.first_side
+        return which if where.first_version == 0 else f"{which} (split v{where.first_version})"
+    return ", ".join(f"{side} (split {line} v{version})" for line, version, side in where.lines) or "not in a split"
 
 
 def fidelity_parts(doc: str) -> tuple[str, str]:
