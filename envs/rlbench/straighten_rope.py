@@ -37,9 +37,10 @@ Variations:
     1 (as in RLBench).
 Episode end:
     Success, or 450 control steps (22.5 s at 20 Hz). The expert drags each end once, then puts
-    back an end the second pull dragged off (up to two passes). It is not yet reliable: 41 of
-    seeds 0-49 (pulling the second end drags the rope's loop, and the first end with it, by up
-    to 0.12 m); a successful episode takes about 200 to 420 steps.
+    back an end the second pull dragged off (up to two passes; one pull takes about 85 steps).
+    It is not yet reliable: 41 of seeds 0-49 and 39 of 100000-100049 (pulling the second end
+    drags the rope's loop, and the first end with it, by up to 0.12 m); a random policy 0 of
+    seeds 0-49. Physics: about a quarter of close_microwave's state-mode step rate.
 Version history:
     v0: first version.
 """
