@@ -56,7 +56,7 @@ import numpy as np
 from vlapro_bench.registry import ProceduralAnnotation, register_task
 from vlapro_bench.sim.builder import SceneBuilder
 from vlapro_bench.sim.franka import TABLE_TOP_Z
-from vlapro_bench.sim.geometry import gripper_down_quat, nearest_symmetric_yaw, quat_to_mat, yaw_quat
+from vlapro_bench.sim.geometry import gripper_down_quat, nearest_symmetric_yaw, yaw_quat
 from vlapro_bench.sim.motion import Motion
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.task import ProceduralState, all_of
@@ -80,10 +80,14 @@ END_MASS = 0.03
 #: table's friction holds the rope's shape).
 JOINT_DAMPING, JOINT_ARMATURE = 0.002, 1e-5
 #: Rope on table and fingers: a cord's friction, a little below the grasp default. The rope's
-#: contacts use its condim 3 (no torsional friction; higher priority than the table's and the
-#: fingers' condim 4): a pinched cord may pivot in the fingers, and each contact costs three
-#: solver rows instead of four.
+#: geoms have priority over the table's and the fingers', so their condim rules: the middle
+#: links' contacts are condim 3, without torsional friction, because a 0.05 m torsional
+#: friction makes turning a short link in place dearer than sliding it, so a pulled rope moved
+#: as a stiff hoop (the other end with it) instead of bending where it was pulled; three solver
+#: rows a contact instead of four, too. The end pieces keep condim 4 so that a pinch holds them
+#: without pivoting while the expert turns them onto the line.
 ROPE_FRICTION = (1.0, 0.05, 0.0001)
+MIDDLE_CONDIM, END_CONDIM = 3, 4
 #: Targets (task-base frame, the end links' centres when the rope is straightened).
 TARGET_Y = 0.18
 SENSOR_HALF = 0.0125
@@ -93,9 +97,10 @@ SENSORS = {end: BoxSensor(origin=(0.0, sign * TARGET_Y, 0.0), footprint=(2 * SEN
 BEND_RANGE = (math.radians(180), math.radians(240))
 BEND_JITTER = 0.2
 #: Expert: where each end link's centre is put, measured outward from its target's centre.
-#: The first end goes past its centre (the second pull drags it back toward the middle), the
-#: second short of it (less tension in the rope), a corrected end just short of it.
-FIRST_OUTSET, SECOND_OUTSET, CORRECTION_OUTSET = 0.02, -0.02, -0.01
+#: The first end on its centre, the second and a corrected one short of it, so the second pull
+#: never draws the rope taut (the end links' centres are at most 0.367 m apart along it, the
+#: aims 0.345 m) and so never drags the first end off its target.
+FIRST_OUTSET, SECOND_OUTSET, CORRECTION_OUTSET = 0.0, -0.015, -0.01
 CARRY = 0.03
 APPROACH = 0.08
 #: Passes over the ends after the first two pulls, putting back an end that has been dragged off.
@@ -115,12 +120,6 @@ def link_name(i: int) -> str:
     if i == LINKS - 1:
         return "rope_tail"
     return f"rope_{i}"
-
-
-def quat_yaw_of_fingers(quat: np.ndarray) -> float:
-    """The finger axis's yaw of a downward gripper orientation (see ``gripper_down_quat``)."""
-    fingers = quat_to_mat(quat)[:, 1]
-    return math.atan2(fingers[1], fingers[0])
 
 
 def arc_shape(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +170,7 @@ class StraightenRope(RLBenchTask):
                                  pos=(LINK / 2, 0.0, 0.0), quat=_CAPSULE_ALONG_X,
                                  mass=END_MASS if is_end else LINK_MASS, friction=ROPE_FRICTION)
             geom.contype = 2  # the links meet the table and the robot (contype 1), not each other
-            geom.condim, geom.priority = 4, 1
+            geom.condim, geom.priority = END_CONDIM if is_end else MIDDLE_CONDIM, 1
         for end in SENSORS:
             body = scene.body(f"target_{end}", pos=(0.3, 0.0, TABLE_TOP_Z))
             scene.box(body, f"target_{end}", (SENSOR_HALF, SENSOR_HALF, 0.0005), TARGET_RGBA, pos=(0.0, 0.0, 0.0005),
@@ -219,34 +218,39 @@ class StraightenRope(RLBenchTask):
     def _grip_height(self, sim: Simulation) -> float:
         return sim.robot.fingertip_below_tcp + GRIP_CLEARANCE
 
-    def _grip_quat(self, sim: Simulation, name: str) -> np.ndarray:
-        """Gripper down, fingers closing across the link, nearest the arm's natural yaw."""
-        axis = sim.body_mat(name)[:, 0]
-        yaw = nearest_symmetric_yaw(math.atan2(axis[1], axis[0]) + math.pi / 2, sim.robot.natural_yaw[self.arm])
-        return gripper_down_quat(yaw)
+    def _turn(self, sim: Simulation, end: str) -> float:
+        """How far (rad, about z) the end link must turn to lie along the line between the
+        targets, its free end outward. A link's x axis points from its joint toward the next
+        link: the head's inward, the tail's outward."""
+        axis = sim.body_mat(self._link(sim, end))[:, 0]
+        sign = 1.0 if end == "head" else -1.0
+        want = self.frame.direction((0.0, -sign * SENSORS[end].origin[1], 0.0))
+        return math.remainder(math.atan2(want[1], want[0]) - math.atan2(axis[1], axis[0]), 2 * math.pi)
+
+    def _grip_yaw(self, sim: Simulation, end: str) -> float:
+        """Fingers closing across the end link; of the two such yaws, the one whose turn onto
+        the line stays nearest the arm's natural yaw (the wrist keeps within its range)."""
+        axis = sim.body_mat(self._link(sim, end))[:, 0]
+        turn = self._turn(sim, end)
+        return nearest_symmetric_yaw(math.atan2(axis[1], axis[0]) + math.pi / 2,
+                                     sim.robot.natural_yaw[self.arm] - turn / 2)
 
     def _aim(self, end: str, height: float, outset: float = 0.0) -> np.ndarray:
-        """Where ``end``'s link centre is put down: just inside its target's centre."""
+        """Where ``end``'s link centre is put down: ``outset`` beyond its target's centre."""
         y = SENSORS[end].origin[1]
-        return table_point(self.frame, (0.0, y + math.copysign(outset, y)), height)
+        return table_point(self.frame, (0.0, y + math.copysign(1.0, y) * outset), height)
 
     def _waypoints(self, sim: Simulation, end: str, outset: float = 0.0) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Above the end link, on it, lifted, and at its aim point (TCP poses)."""
-        name = self._link(sim, end)
-        grip = self._link_centre(sim, name)
+        """Above the end link, on it, lifted, turned halfway on the way, and at its aim point
+        (TCP poses)."""
+        grip = self._link_centre(sim, self._link(sim, end))
         grip[2] = TABLE_TOP_Z + self._grip_height(sim)
-        quat = self._grip_quat(sim, name)
-        return [(grip + (0.0, 0.0, APPROACH), quat), (grip, quat), (grip + (0.0, 0.0, CARRY), quat),
-                (self._aim(end, self._grip_height(sim) + CARRY, outset), self._put_quat(sim, end, quat))]
-
-    def _put_quat(self, sim: Simulation, end: str, grip_quat: np.ndarray) -> np.ndarray:
-        """The grip turned so that the end link comes to lie along the line between the targets,
-        pointing from its target toward the other one (the rope's middle)."""
-        axis = sim.body_mat(self._link(sim, end))[:, 0]
-        inward = self.frame.direction((0.0, -SENSORS[end].origin[1], 0.0))
-        turn = math.atan2(inward[1], inward[0]) - math.atan2(axis[1], axis[0])
-        turn = math.remainder(turn, 2 * math.pi)
-        return gripper_down_quat(quat_yaw_of_fingers(grip_quat) + turn)
+        yaw, turn = self._grip_yaw(sim, end), self._turn(sim, end)
+        quat = gripper_down_quat(yaw)
+        lifted = grip + (0.0, 0.0, CARRY)
+        carried = self._aim(end, self._grip_height(sim) + CARRY, outset)
+        return [(grip + (0.0, 0.0, APPROACH), quat), (grip, quat), (lifted, quat),
+                ((lifted + carried) / 2, gripper_down_quat(yaw + turn / 2)), (carried, gripper_down_quat(yaw + turn))]
 
     # -- hooks ---------------------------------------------------------------------------------
     def _detected(self, sim: Simulation, end: str) -> bool:
@@ -258,15 +262,21 @@ class StraightenRope(RLBenchTask):
 
     def _drag_end(self, sim: Simulation, motion: Motion, end: str, outset: float) -> Iterator[np.ndarray]:
         robot = motion.robot
-        (above, quat), (grip, _), (lifted, _), (carried, put_quat) = self._waypoints(sim, end, outset)
+        (above, quat), (grip, _), (lifted, _), _, (carried, _) = self._waypoints(sim, end, outset)
+        yaw, turn = self._grip_yaw(sim, end), self._turn(sim, end)
         yield from motion.move(self.arm, above, quat, steps=25, gripper=robot.gripper_open)
         yield from motion.line(self.arm, grip, quat, steps=14, segments=2)
         yield from motion.gripper(self.arm, robot.gripper_closed, steps=8)
         yield from motion.wait(2)
         yield from motion.line(self.arm, lifted, quat, steps=8, segments=1)
+        # Carry: the end link turns onto the line a little at each IK point along the way.
         distance = float(np.linalg.norm(carried - lifted))
-        yield from motion.line(self.arm, carried, put_quat, steps=max(12, int(distance / 0.006)),
-                               segments=max(3, int(distance / 0.03)))
+        segments = max(4, int(distance / 0.025), int(abs(turn) / 0.35))
+        per = max(3, int(distance / 0.006) // segments)
+        for k in range(1, segments + 1):
+            yield from motion.move(self.arm, lifted + (carried - lifted) * k / segments,
+                                   gripper_down_quat(yaw + turn * k / segments), per)
+        put_quat = gripper_down_quat(yaw + turn)
         put = self._aim(end, self._grip_height(sim), outset)
         yield from motion.line(self.arm, put, put_quat, steps=8, segments=1)
         yield from motion.gripper(self.arm, robot.gripper_open, steps=6)
@@ -275,8 +285,8 @@ class StraightenRope(RLBenchTask):
     def expert(self, sim: Simulation, motion: Motion) -> Iterator[np.ndarray]:
         yield from self._drag_end(sim, motion, "head", FIRST_OUTSET)
         yield from self._drag_end(sim, motion, "tail", SECOND_OUTSET)
-        # Pulling the tail out drags the rope's loop, and with it the head, a few centimetres:
-        # put back whichever end has left its target (the rope is straighter each time).
+        # Closed-loop fallback (the pulls above leave both ends on their targets in all measured
+        # seeds): put back an end that has left its target, in a bounded number of passes.
         for _ in range(CORRECTIONS):
             for end in ("head", "tail"):
                 if not self._detected(sim, end):
