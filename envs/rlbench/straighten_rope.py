@@ -90,6 +90,7 @@ END_MASS = 0.03
 #: straighten itself) and no joint friction (each dry-friction row costs a solver row; the
 #: table's friction holds the rope's shape).
 JOINT_DAMPING, JOINT_ARMATURE = 0.002, 1e-5
+BALL = mujoco.mjtJoint.mjJNT_BALL  # pyright: ignore[reportAttributeAccessIssue]  # enum missing from the stubs
 #: Rope on table and fingers: a cord's friction, a little below the grasp default. The rope's
 #: geoms have priority over the table's and the fingers', so their condim rules: the middle
 #: links' contacts are condim 3, without torsional friction, because a 0.05 m torsional
@@ -174,7 +175,7 @@ class StraightenRope(RLBenchTask):
         for i in range(LINKS):
             if i:
                 parent = scene.body(link_name(i), pos=(LINK, 0.0, 0.0), parent=parent)
-                parent.add_joint(name=f"{link_name(i)}_ball", type=mujoco.mjtJoint.mjJNT_BALL,
+                parent.add_joint(name=f"{link_name(i)}_ball", type=BALL,
                                  damping=JOINT_DAMPING, armature=JOINT_ARMATURE)
             is_end = i in (0, LINKS - 1)
             geom = scene.capsule(parent, link_name(i), RADIUS, LINK / 2, END_RGBA if is_end else ROPE_RGBA,
