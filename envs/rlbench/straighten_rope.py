@@ -200,9 +200,6 @@ class StraightenRope(RLBenchTask):
         self.frame = self.draw_layout(draw)
         return self.variation_placeholders(0)
 
-    def variation_placeholders(self, index: int) -> dict[str, str]:
-        return {}
-
     def _place(self, sim: Simulation, turns: np.ndarray, centres: np.ndarray) -> None:
         """Lay the rope in the arc: its end links' centres on the base's y axis, head at +y."""
         chord = centres[0] - centres[-1]
