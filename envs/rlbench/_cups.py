@@ -46,7 +46,9 @@ def cup_tilt(sim: Simulation, body: str) -> float:
 # -- place_cups: mugs with loop handles and a mug tree -----------------------------------------
 #: Mug body radius and height; handle: bar radius, reach from the wall, heights of its top and
 #: bottom bars (m). The handle points along the mug's local +x; its loop opens along local y.
-MUG_RADIUS, MUG_HEIGHT, MUG_MASS = 0.028, 0.085, 0.08
+MUG_RADIUS, MUG_HEIGHT, MUG_MASS = 0.032, 0.085, 0.08
+#: Mug wall and floor thickness and the number of flat wall slabs.
+MUG_WALL, MUG_FLOOR, MUG_SEGMENTS = 0.004, 0.005, 16
 HANDLE_BAR, HANDLE_REACH, HANDLE_TOP, HANDLE_BOTTOM = 0.0045, 0.05, 0.07, 0.025
 #: Middle of the handle's loop in the mug's frame.
 HANDLE_POINT = np.array([MUG_RADIUS + (HANDLE_REACH - HANDLE_BAR) / 2, 0.0, (HANDLE_TOP + HANDLE_BOTTOM) / 2])
@@ -67,22 +69,34 @@ def handle_site(name: str) -> str:
 
 
 def mug(scene: SceneBuilder, name: str) -> tuple[str, ...]:
-    """A free mug: a solid body (a dark disc on top reads as its opening) and a loop handle on
+    """A free, open mug: a floor disc and a wall of ``MUG_SEGMENTS`` flat slabs around a hollow
+    (so a finger fits inside and the fingers pinch a flat piece of wall), and a loop handle on
     local +x made of three capsules, so the loop is open and a spoke can pass through it.
     Returns its geoms."""
     body = scene.body(name, pos=(0.0, 0.5, 0.0), free=True)
-    scene.cylinder(body, f"{name}_body", MUG_RADIUS, MUG_HEIGHT / 2, MUG_RGBA, pos=(0, 0, MUG_HEIGHT / 2),
-                   mass=MUG_MASS)
-    scene.cylinder(body, f"{name}_inside", MUG_RADIUS * 0.85, 0.0008, (0.12, 0.1, 0.09, 1),
-                   pos=(0, 0, MUG_HEIGHT + 0.0004), collide=False)
+    geoms = [scene.cylinder(body, f"{name}_bottom", MUG_RADIUS, MUG_FLOOR / 2, MUG_RGBA, pos=(0, 0, MUG_FLOOR / 2),
+                            mass=MUG_MASS * 0.3).name]
+    scene.cylinder(body, f"{name}_inside", MUG_RADIUS - MUG_WALL, 0.0005, (0.12, 0.1, 0.09, 1),
+                   pos=(0, 0, MUG_FLOOR + 0.0005), collide=False)
+    middle = MUG_RADIUS - MUG_WALL / 2
+    half_width = middle * math.tan(math.pi / MUG_SEGMENTS) * 1.05
+    half_height = (MUG_HEIGHT - MUG_FLOOR) / 2
+    for i in range(MUG_SEGMENTS):
+        a = 2 * math.pi * (i + 0.5) / MUG_SEGMENTS  # a slab's middle faces away from the handle
+        slab = scene.box(body, f"{name}_wall{i}", (half_width, MUG_WALL / 2, half_height), MUG_RGBA,
+                         pos=(middle * math.cos(a), middle * math.sin(a), MUG_FLOOR + half_height),
+                         quat=(math.cos((a + math.pi / 2) / 2), 0.0, 0.0, math.sin((a + math.pi / 2) / 2)),
+                         mass=MUG_MASS * 0.7 / MUG_SEGMENTS)
+        slab.condim = 6
+        geoms.append(slab.name)
     half_bar = (HANDLE_REACH + 0.002) / 2
     for part, z in (("top", HANDLE_TOP), ("bottom", HANDLE_BOTTOM)):
-        scene.capsule(body, f"{name}_handle_{part}", HANDLE_BAR, half_bar, MUG_RGBA,
-                      pos=(MUG_RADIUS + HANDLE_REACH / 2 - 0.002, 0, z), quat=_X_TO_Z, mass=0.004)
-    scene.capsule(body, f"{name}_handle_outer", HANDLE_BAR, (HANDLE_TOP - HANDLE_BOTTOM) / 2, MUG_RGBA,
-                  pos=(MUG_RADIUS + HANDLE_REACH, 0, (HANDLE_TOP + HANDLE_BOTTOM) / 2), mass=0.004)
+        geoms.append(scene.capsule(body, f"{name}_handle_{part}", HANDLE_BAR, half_bar, MUG_RGBA,
+                                   pos=(MUG_RADIUS + HANDLE_REACH / 2 - 0.002, 0, z), quat=_X_TO_Z, mass=0.004).name)
+    geoms.append(scene.capsule(body, f"{name}_handle_outer", HANDLE_BAR, (HANDLE_TOP - HANDLE_BOTTOM) / 2, MUG_RGBA,
+                               pos=(MUG_RADIUS + HANDLE_REACH, 0, (HANDLE_TOP + HANDLE_BOTTOM) / 2), mass=0.004).name)
     scene.site(body, handle_site(name), pos=tuple(HANDLE_POINT))
-    return (f"{name}_body", f"{name}_handle_top", f"{name}_handle_bottom", f"{name}_handle_outer")
+    return tuple(geoms)
 
 
 def spoke_direction(heading: float) -> np.ndarray:

@@ -59,8 +59,9 @@ import numpy as np
 
 from vlapro_bench.registry import ProceduralAnnotation, register_task
 from vlapro_bench.sim.builder import SceneBuilder
-from vlapro_bench.sim.franka import TABLE_TOP_Z
+from vlapro_bench.sim.franka import JOINT_LIMITS, TABLE_TOP_Z
 from vlapro_bench.sim.geometry import gripper_down_quat
+from vlapro_bench.sim.ik import shared_ik
 from vlapro_bench.sim.motion import Motion
 from vlapro_bench.sim.objects.household import TABLE_BODY
 from vlapro_bench.sim.physics import Simulation
@@ -71,6 +72,8 @@ from ._common import RLBenchTask, TaskFrame, reachable, sample_frame
 from ._cups import (
     HANDLE_POINT,
     MUG_HEIGHT,
+    MUG_RADIUS,
+    MUG_WALL,
     SPOKE_HEADINGS,
     SPOKE_LENGTH,
     handle_site,
@@ -92,7 +95,12 @@ Y_RANGE = (-0.12, 0.12)
 REST_SPEED = 0.05
 #: TCP below the mug's top for the grasp; lift height; how far beyond the spoke's tip the loop
 #: starts its threading move and how far along the spoke (from the post's axis) it is let go.
-GRASP_BELOW_TOP = 0.035
+GRASP_BELOW_TOP = 0.015
+#: Rim grasp: the TCP's distance from the mug's axis (on the side away from the handle, a
+#: little inside the wall, as the inner finger meets the curved inside at its ends) and the
+#: finger opening (per finger) that puts one finger inside the mug and one outside.
+GRASP_RADIUS = MUG_RADIUS - MUG_WALL / 2 - 0.004
+GRASP_OPEN = 0.02
 #: The held mug is carried with the TCP this high over the table, its bottom above the tree.
 CARRY_Z = 0.34
 THREAD_FROM = SPOKE_LENGTH + 0.08
@@ -107,6 +115,10 @@ WRIST_YAW_RANGE = (-2.35, 3.1)
 #: The handle is turned to within this yaw of its hanging heading, in at most this many fixes.
 YAW_TOLERANCE = math.radians(3)
 TURN_FIXES = 4
+#: Grasp / turn candidates tried (cheapest first) and the margin (rad) the wrist's last joint
+#: keeps from its limits while turning.
+WRIST_CANDIDATES = 6
+WRIST_MARGIN = 0.3
 #: After threading, the mug is lowered this much before the fingers open.
 LOWER = 0.014
 
@@ -115,7 +127,7 @@ LOWER = 0.014
 class PlaceCups(RLBenchTask):
     spec = RLBenchTask.spec_for(
         name="place_cups",
-        max_episode_steps=1200,
+        max_episode_steps=1800,
         procedure=ProceduralAnnotation("hang", "mug", "downward", "handle"),
         description="Hang the named number of mugs by their handles on the spokes of the mug tree.",
     )
@@ -224,16 +236,20 @@ class PlaceCups(RLBenchTask):
         return math.atan2(x[1], x[0])
 
     def _yaws(self, sim: Simulation, name: str, spoke: int) -> tuple[float, float]:
-        """Finger yaw at the grasp and while hanging: the fingers close across the mug (along
-        its y axis), and hanging, the handle points clockwise of the spoke (the body sits
-        counter-clockwise of it), so the loop opens along the spoke."""
+        return self._yaw_choice(sim, name, spoke)[0]
+
+    def _yaw_choice(self, sim: Simulation, name: str, spoke: int) -> tuple[tuple[float, float], bool]:
+        """Finger yaw at the grasp and while hanging: the fingers close across the mug's wall
+        on the side away from the handle (along its x axis), and hanging, the handle points
+        clockwise of the spoke (the body sits counter-clockwise of it), so the loop opens along
+        the spoke; and whether the wrist can turn between them."""
         mug_yaw = self._mug_yaw(sim, name)
         turn = math.remainder(self.spoke_heading(spoke) - math.pi / 2 - mug_yaw, 2 * math.pi)
         natural = NATURAL_YAW[self.arm]
         # The grasp yaw is fixed up to half turns (fingers either way round), the turn up to a
         # whole one (either way round): of these, the pair whose start and end yaws stay inside
         # the wrist's range and nearest the natural yaw.
-        base = natural + math.remainder(mug_yaw + math.pi / 2 - natural, math.pi)
+        base = natural + math.remainder(mug_yaw - natural, math.pi)
         low, high = WRIST_YAW_RANGE
 
         def cost(pair: tuple[float, float]) -> float:
@@ -241,28 +257,52 @@ class PlaceCups(RLBenchTask):
             outside = max(0.0, low - min(g, t), max(g, t) - high)
             return 10.0 * outside + max(abs(g), abs(t))
         pairs = [(base + k * math.pi, t) for k in range(-2, 3) for t in (turn, turn - math.copysign(2 * math.pi, turn))]
-        grasp, turn = min(pairs, key=cost)
-        return grasp, grasp + turn
+        pairs.sort(key=cost)
+        for grasp, turn in pairs[:WRIST_CANDIDATES]:
+            if self._wrist_turns(sim, name, spoke, grasp, grasp + turn):
+                return (grasp, grasp + turn), True
+        return (pairs[0][0], pairs[0][0] + pairs[0][1]), False
+
+    def _wrist_turns(self, sim: Simulation, name: str, spoke: int, grasp_yaw: float, hang_yaw: float) -> bool:
+        """Whether the arm turns the mug from ``grasp_yaw`` to ``hang_yaw`` over the tree as the
+        expert does (IK solved along the way from the grasp, on one branch) with its last joint
+        at least ``WRIST_MARGIN`` inside its range."""
+        robot = sim.robot
+        ik = shared_ik(robot)
+        limit = JOINT_LIMITS[6][1] - WRIST_MARGIN
+        q = robot.home_action()[robot.arm_slice(self.arm)]
+        grasp = self._carry(self._grasp_point(sim, name))
+        above = self._carry(self.spoke_world(spoke, THREAD_FROM) + self._hang_offset(spoke))
+        count = max(1, math.ceil(abs(hang_yaw - grasp_yaw) / (math.pi / 4)))
+        for k in range(count + 1):
+            yaw = grasp_yaw + (hang_yaw - grasp_yaw) * k / count
+            result = ik.solve(self.arm, grasp + (above - grasp) * k / count, gripper_down_quat(yaw), q)
+            if not result.converged or abs(result.qpos[6]) > limit or (k and abs(result.qpos[6] - q[6]) > 1.2):
+                return False
+            q = result.qpos
+        return True
 
     def _wrist_can_turn(self, sim: Simulation) -> bool:
-        """Whether every planned grasp and hanging yaw is inside the wrist's range."""
-        natural = NATURAL_YAW[self.arm]
-        low, high = WRIST_YAW_RANGE
-        return all(low <= yaw - natural <= high for name, spoke in self.plan for yaw in self._yaws(sim, name, spoke))
+        """Whether every planned mug has a grasp and hanging yaw the wrist can turn between."""
+        return all(self._yaw_choice(sim, name, spoke)[1] for name, spoke in self.plan)
 
     def _hang_offset(self, spoke: int) -> np.ndarray:
         """TCP minus loop middle (world) for a mug held at the grasp height, turned to hang on
         ``spoke``: its handle (local +x) points clockwise of the spoke."""
         mug_yaw = self.spoke_heading(spoke) - math.pi / 2
         c, s = math.cos(mug_yaw), math.sin(mug_yaw)
-        loop = np.array([c * HANDLE_POINT[0], s * HANDLE_POINT[0], HANDLE_POINT[2]])
-        return np.array([0.0, 0.0, MUG_HEIGHT - GRASP_BELOW_TOP]) - loop
+        reach = -GRASP_RADIUS - HANDLE_POINT[0]
+        return np.array([c * reach, s * reach, MUG_HEIGHT - GRASP_BELOW_TOP - HANDLE_POINT[2]])
+
+    def _grasp_point(self, sim: Simulation, name: str) -> np.ndarray:
+        """The TCP at the rim grasp: inside the wall on the side away from the handle."""
+        return sim.body_pos(name) + sim.body_mat(name) @ (-GRASP_RADIUS, 0.0, MUG_HEIGHT - GRASP_BELOW_TOP)
 
     def _waypoints(self, sim: Simulation) -> list[tuple[np.ndarray, np.ndarray]]:
         poses = []
         for name, spoke in self.plan:
             grasp_yaw, hang_yaw = self._yaws(sim, name, spoke)
-            grasp = sim.body_pos(name) + (0.0, 0.0, MUG_HEIGHT - GRASP_BELOW_TOP)
+            grasp = self._grasp_point(sim, name)
             offset = self._hang_offset(spoke)
             quat, hang = gripper_down_quat(grasp_yaw), gripper_down_quat(hang_yaw)
             start = self.spoke_world(spoke, THREAD_FROM) + offset
@@ -291,13 +331,17 @@ class PlaceCups(RLBenchTask):
                                    steps=max(8, steps // count))
 
     def expert(self, sim: Simulation, motion: Motion) -> Iterator[np.ndarray]:
+        yaw = NATURAL_YAW[self.arm]  # the fingers' yaw now
         for name, spoke in self.plan:
             if self._hangs(sim, name):
                 continue
             grasp_yaw, hang_yaw = self._yaws(sim, name, spoke)
             quat = gripper_down_quat(grasp_yaw)
-            grasp = sim.body_pos(name) + (0.0, 0.0, MUG_HEIGHT - GRASP_BELOW_TOP)
-            yield from motion.move(self.arm, self._carry(grasp), quat, steps=30, gripper=motion.robot.gripper_open)
+            grasp = self._grasp_point(sim, name)
+            # Over to the mug at the carrying height, turning the wrist on the way (a joint-space
+            # move from over the tree can dip the hand onto the tree).
+            yield from motion.gripper(self.arm, GRASP_OPEN, steps=6)
+            yield from self._turn(motion, self._carry(grasp), yaw, grasp_yaw, steps=40)
             yield from motion.line(self.arm, grasp, quat, steps=30, segments=3)
             yield from motion.gripper(self.arm, 0.0, steps=10)
             yield from motion.wait(4)
@@ -326,9 +370,10 @@ class PlaceCups(RLBenchTask):
             end = self.spoke_world(spoke, THREAD_TO) + offset
             yield from motion.line(self.arm, end, hang, steps=30, segments=3)
             yield from motion.line(self.arm, end - (0.0, 0.0, LOWER), hang, steps=10, segments=1)
-            yield from motion.gripper(self.arm, motion.robot.gripper_open, steps=10)
+            yield from motion.gripper(self.arm, GRASP_OPEN, steps=10)
             yield from motion.wait(4)
             yield from motion.line(self.arm, self._carry(end), hang, steps=20, segments=2)
+            yaw = hang_yaw
         yield from motion.wait(15)
 
     def procedural_state(self, sim: Simulation) -> ProceduralState:
@@ -339,5 +384,5 @@ class PlaceCups(RLBenchTask):
             return self.state_from_spec(sim, self.spoke_world(spoke, THREAD_TO), f"hang_{held[-4:]}")
         waiting = [name for name, _ in self.plan if not self._hangs(sim, name)]
         target = waiting[0] if waiting else self.plan[-1][0]
-        point = sim.body_pos(target) + (0.0, 0.0, MUG_HEIGHT - GRASP_BELOW_TOP)
+        point = self._grasp_point(sim, target)
         return self.state_from_spec(sim, point, f"grasp_{target[-4:]}", action_type="grasp")
