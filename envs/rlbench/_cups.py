@@ -61,6 +61,9 @@ SPOKE_RADIUS, SPOKE_LENGTH, SPOKE_SLANT = 0.005, 0.085, math.radians(20)
 SPOKE_HEADINGS = (0.0, 2 * math.pi / 3, -2 * math.pi / 3)
 SPOKE_HEIGHTS = (0.2, 0.2, 0.2)
 TREE_RGBA = (0.55, 0.38, 0.22, 1.0)
+#: Spoke friction (sliding, torsional, rolling; condim 6): the rolling term stands for the
+#: wood's drag on a handle turning on it, so a mug let go stops swinging within a second.
+SPOKE_FRICTION = (1.0, 0.02, 0.005)
 _X_TO_Z = (math.cos(math.pi / 4), 0.0, math.sin(math.pi / 4), 0.0)  # a capsule's axis along x
 
 
@@ -128,9 +131,10 @@ def mug_tree(scene: SceneBuilder, name: str) -> tuple[str, ...]:
         angle = math.acos(float(d[2]))
         quat = (math.cos(angle / 2), *(math.sin(angle / 2) * axis))
         geoms.append(scene.capsule(body, f"{name}_spoke{i}", SPOKE_RADIUS, SPOKE_LENGTH / 2, TREE_RGBA,
-                                   pos=tuple(spoke_point(i, SPOKE_LENGTH / 2)), quat=quat))
+                                   pos=tuple(spoke_point(i, SPOKE_LENGTH / 2)), quat=quat, friction=SPOKE_FRICTION))
         geoms.append(scene.sphere(body, f"{name}_spoke{i}_tip", SPOKE_RADIUS + 0.002, TREE_RGBA,
-                                  pos=tuple(spoke_point(i, SPOKE_LENGTH))))
+                                  pos=tuple(spoke_point(i, SPOKE_LENGTH)), friction=SPOKE_FRICTION))
+        geoms[-2].condim = geoms[-1].condim = 6
     return tuple(g.name for g in geoms)
 
 

@@ -2,10 +2,10 @@
 
 Description:
     Three mugs with loop handles stand on the table around a mug tree (a post with three
-    spokes slanting up). The Panda picks a mug from above, turns it so that its handle's loop
-    lines up with a free spoke, threads the loop over the spoke from its tip and lets go, so
-    the mug hangs by its handle; it does this for the named number of mugs (RLBench
-    ``place_cups``).
+    spokes slanting up). The Panda grasps a mug by its rim from above, turns it so that its
+    handle's loop lines up with a free spoke, threads the loop over the spoke from its tip and
+    lets go, so the mug hangs by its handle; it does this for the named number of mugs
+    (RLBench ``place_cups``).
 Action space / observation space:
     See :class:`vlapro_bench.env.VLAProEnv` (RLBench suite: 8-d ``joint_delta`` by default).
     ``object_state`` tracks the mug tree and the three mugs.
@@ -20,34 +20,30 @@ Success:
     names the first N mugs, which an instruction cannot tell apart); and a mug must hang at
     rest and let go, so a mug that slides off a spoke, or is held against it, does not count.
 Starting state:
-    RLBench's ``place_cups.ttm`` is not in the reference geometry, so the sizes are ours: mugs
-    5.6 cm wide and 8.5 cm tall, 0.08 kg, with a loop handle whose opening is 4.1 x 3.6 cm; a
-    mug tree of a 14 cm disc, a 20.5 cm post and three 8.5 cm spokes 120 degrees apart,
-    slanting up by 20 degrees, their roots at 20 cm. The tree stands at the task
-    base, which gets RLBench's yaw bounds [-pi/2, pi/2] and a position x 0.15..0.28, y
-    -0.12..0.12. The mugs are placed upright with a uniform yaw inside a 0.5 x 0.5 m spawn
-    boundary around the tree, at least 0.12 m apart (upstream 0.10 m; ours leave room for the
-    fingers) and 0.16 m from the tree, inside the area the Panda grasps from above.
-    Placements whose waypoints have no collision-free IK solution are drawn again (RLBench's
-    placement check).
+    RLBench's ``place_cups.ttm`` is not in the reference geometry, so the sizes are ours: open
+    mugs 6.4 cm wide and 8.5 cm tall with a 4 mm wall, 0.09 kg, with a loop handle whose
+    opening is 4.1 x 3.6 cm; a mug tree of a 14 cm disc, a 20.5 cm post and three 8.5 cm
+    spokes 120 degrees apart, slanting up by 20 degrees, their roots at 20 cm. The tree stands
+    at the task base, which gets RLBench's yaw bounds [-pi/2, pi/2] and a position x
+    0.15..0.28, y -0.12..0.12. The mugs are placed upright with a uniform yaw inside a 0.5 x
+    0.5 m spawn boundary around the tree, at least 0.12 m apart (upstream 0.10 m; ours leave
+    room for the fingers) and 0.16 m from the tree, inside the area the Panda grasps from
+    above. Placements whose waypoints have no collision-free IK solution, or whose turn from
+    the grasp to the hanging yaw takes the wrist's last joint within 0.3 rad of its limit,
+    are drawn again (RLBench's placement check).
 Geometry:
-    The fingers close across the mug's body, never on the handle. A mug hangs beside its spoke
+    A mug's wall is 16 flat slabs around a hollow and a floor disc. The fingers pinch the
+    wall at the rim on the side away from the handle, one finger inside the mug and one
+    outside, so the mug hangs below the hand with the handle pointing away from it and the
+    hand stays clear of the spoke while the loop is threaded. A mug hangs beside its spoke
     (counter-clockwise of it seen from above), so three hanging mugs stay clear of each other.
 Variations:
     3: N = 1, 2 or 3 mugs to hang (RLBench's order).
 Episode end:
-    Success, or 1200 control steps (60 s at 20 Hz; work in progress: the expert is not yet
-    reliable, see the version history).
+    Success, or 2000 control steps (100 s at 20 Hz; the expert needs at most MAXSTEPS on seeds
+    0-49 and 100000-100049).
 Version history:
-    v0: first version (work in progress: on seeds 0-19 the expert hangs one mug every time
-    but sometimes not the second or third. During the lift a held mug turns about the pads'
-    normal (about 9 degrees) and slides along its handle's axis between the pads (3.5 cm on
-    seed 0's second mug against 0.7 cm on its first), by the same amount whether the lift
-    takes 25 or 60 steps, and slides back when the hand is lowered again (so setting the mug
-    down and grasping it again does not help); the hand then sits over the handle, and when
-    the loop is aimed at the spoke a finger lands on the spoke's tip (seeds 0 and 3). A mug
-    body with more torsional friction, flat grip lands on its wall, a near massless handle
-    or a lower grasp did not change it.)
+    v0: first version.
 """
 
 from __future__ import annotations
@@ -127,7 +123,7 @@ LOWER = 0.014
 class PlaceCups(RLBenchTask):
     spec = RLBenchTask.spec_for(
         name="place_cups",
-        max_episode_steps=1800,
+        max_episode_steps=2000,
         procedure=ProceduralAnnotation("hang", "mug", "downward", "handle"),
         description="Hang the named number of mugs by their handles on the spokes of the mug tree.",
     )
@@ -374,7 +370,7 @@ class PlaceCups(RLBenchTask):
             yield from motion.wait(4)
             yield from motion.line(self.arm, self._carry(end), hang, steps=20, segments=2)
             yaw = hang_yaw
-        yield from motion.wait(15)
+        yield from motion.wait(60)  # a mug let go swings on its spoke for a second or two
 
     def procedural_state(self, sim: Simulation) -> ProceduralState:
         held = self._held(sim)
