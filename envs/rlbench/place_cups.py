@@ -36,7 +36,11 @@ Geometry:
     wall at the rim on the side away from the handle, one finger inside the mug and one
     outside, so the mug hangs below the hand with the handle pointing away from it and the
     hand stays clear of the spoke while the loop is threaded. A mug hangs beside its spoke
-    (counter-clockwise of it seen from above), so three hanging mugs stay clear of each other.
+    (counter-clockwise of it seen from above), so three hanging mugs stay clear of each other;
+    let go, it swings down until its centre of mass is under the spoke (its axis about 70
+    degrees from upright). The spokes have rolling friction (condim 6), which stands for the
+    drag of a handle turning on a wooden peg, so the mug comes to rest within about a second
+    instead of swinging on a frictionless pivot.
 Variations:
     3: N = 1, 2 or 3 mugs to hang (RLBench's order).
 Episode end:
@@ -66,7 +70,9 @@ from vlapro_bench.task import ProceduralState, all_of
 
 from ._common import RLBenchTask, TaskFrame, reachable, sample_frame
 from ._cups import (
+    HANDLE_BAR,
     HANDLE_POINT,
+    HANDLE_REACH,
     MUG_HEIGHT,
     MUG_RADIUS,
     MUG_WALL,
@@ -105,8 +111,9 @@ THREAD_TO = 0.065
 #: ``_pick_and_carry.place_held``), and a creep across the pads puts a finger on the spoke.
 LIFT_STEPS = 60
 CARRY_STEPS = 120
-#: Finger yaws the wrist reaches pointing down, relative to the natural yaw (rad): the last
-#: joint's range (+-2.9 rad) around its natural angle, less 0.15 rad of margin.
+#: Finger yaws the wrist reaches pointing down, relative to the natural yaw (rad), roughly (the
+#: last joint's range around its natural angle): grasp and turn candidates inside it are tried
+#: first, and an IK check along the turn (``_wrist_turns``) decides.
 WRIST_YAW_RANGE = (-2.35, 3.1)
 #: The handle is turned to within this yaw of its hanging heading, in at most this many fixes.
 YAW_TOLERANCE = math.radians(3)
@@ -114,6 +121,12 @@ TURN_FIXES = 4
 #: Grasp / turn candidates tried (cheapest first) and the margin (rad) the wrist's last joint
 #: keeps from its limits while turning.
 WRIST_CANDIDATES = 6
+#: Least gap between a mug's handle and another mug at the start.
+HANDLE_GAP = 0.02
+#: The hand's half length along the finger axis, and how far its ends stay from the post's
+#: axis at a grasp (the hanging mugs reach about 0.15 m from it).
+HAND_HALF_LENGTH = 0.11
+HAND_CLEARANCE = 0.19
 WRIST_MARGIN = 0.3
 #: After threading, the mug is lowered this much before the fingers open.
 LOWER = 0.014
@@ -172,7 +185,8 @@ class PlaceCups(RLBenchTask):
                 sim.set_free_pose(name, table_point(frame, xy, 0.0005), random_yaw_quat(rng))
             sim.forward()
             self.plan = self._plan(sim)
-            if self._wrist_can_turn(sim) and reachable(sim, self._waypoints(sim)):
+            if (self._handles_apart(sim) and self._hand_clear(sim) and self._wrist_can_turn(sim)
+                    and reachable(sim, self._waypoints(sim))):
                 return frame
             return None
         self.frame = self.draw_layout(draw)
@@ -276,6 +290,34 @@ class PlaceCups(RLBenchTask):
             if not result.converged or abs(result.qpos[6]) > limit or (k and abs(result.qpos[6] - q[6]) > 1.2):
                 return False
             q = result.qpos
+        return True
+
+    def _handles_apart(self, sim: Simulation) -> bool:
+        """Whether no mug's handle reaches within ``HANDLE_GAP`` of another mug's body or
+        handle (two handles facing each other could hook, and one mug drag another along)."""
+        along = np.linspace(MUG_RADIUS, MUG_RADIUS + HANDLE_REACH + HANDLE_BAR, 6)
+        handles = {name: sim.body_pos(name)[:2] + np.outer(along, sim.body_mat(name)[:2, 0]) for name in MUGS}
+        for name in MUGS:
+            for other in MUGS:
+                if other == name:
+                    continue
+                gaps = np.linalg.norm(handles[name][:, None] - handles[other][None], axis=2)
+                body = np.linalg.norm(handles[name] - sim.body_pos(other)[:2], axis=1) - MUG_RADIUS
+                if gaps.min() < HANDLE_GAP or body.min() < HANDLE_GAP:
+                    return False
+        return True
+
+    def _hand_clear(self, sim: Simulation) -> bool:
+        """Whether the hand, lying along the handle's direction at each rim grasp, stays
+        ``HAND_CLEARANCE`` away from the post (the mugs hanging round it are not there yet when
+        the placement is checked, but they will be when the later mugs are grasped)."""
+        post = self.frame.pos[:2]
+        for name, _ in self.plan:
+            tcp = self._grasp_point(sim, name)[:2]
+            along = sim.body_mat(name)[:2, 0]
+            for end in (tcp + HAND_HALF_LENGTH * along, tcp - HAND_HALF_LENGTH * along):
+                if np.linalg.norm(end - post) < HAND_CLEARANCE:
+                    return False
         return True
 
     def _wrist_can_turn(self, sim: Simulation) -> bool:
