@@ -30,7 +30,10 @@ Starting state:
     room for the fingers) and 0.16 m from the tree, inside the area the Panda grasps from
     above. Placements whose waypoints have no collision-free IK solution, or whose turn from
     the grasp to the hanging yaw takes the wrist's last joint within 0.3 rad of its limit,
-    are drawn again (RLBench's placement check).
+    are drawn again (RLBench's placement check), and so are placements where a handle comes
+    within 2 cm of another mug (two handles could hook) or where the hand, lying along a
+    mug's handle at its rim grasp, would reach within 0.19 m of the post (over the mugs
+    already hanging there).
 Geometry:
     A mug's wall is 16 flat slabs around a hollow and a floor disc. The fingers pinch the
     wall at the rim on the side away from the handle, one finger inside the mug and one
@@ -44,7 +47,7 @@ Geometry:
 Variations:
     3: N = 1, 2 or 3 mugs to hang (RLBench's order).
 Episode end:
-    Success, or 2000 control steps (100 s at 20 Hz; the expert needs at most MAXSTEPS on seeds
+    Success, or 2000 control steps (100 s at 20 Hz; the expert needs at most 1241 on seeds
     0-49 and 100000-100049).
 Version history:
     v0: first version.
