@@ -25,7 +25,7 @@ Starting state:
     opening is 4.1 x 3.6 cm; a mug tree of a 14 cm disc, a 20.5 cm post and three 8.5 cm
     spokes 120 degrees apart, slanting up by 20 degrees, their roots at 20 cm. The tree stands
     at the task base, which gets RLBench's yaw bounds [-pi/2, pi/2] and a position x
-    0.15..0.28, y -0.12..0.12. The mugs are placed upright with a uniform yaw inside a 0.5 x
+    0.15..0.28, y -0.12..0.12. The mugs are placed upright with a uniform yaw inside a 0.6 x
     0.6 m spawn boundary around the tree, at least 0.12 m apart (upstream 0.10 m; ours leave
     room for the fingers) and 0.22 m from the tree, inside the area the Panda grasps from
     above. Placements whose waypoints have no collision-free IK solution, or whose turn from
