@@ -108,10 +108,11 @@ def test_split_versions_come_from_the_option_or_the_protocol(tmp_path, monkeypat
     assert result.exit_code == 2 and "version 7" in result.output and "versions available: 0" in result.output
     protocol = load_protocol("rlbench-v0").with_overrides(name="rlbench-v1", version=1, split_version=7)
     path = protocol.save(tmp_path / "rlbench-v1.json")
-    result = runner.invoke(app, ["eval", "unseen", "--suite", "rlbench", "--protocol", str(path),
-                                 "--out", str(tmp_path / "out")], env={"COLUMNS": "200"})
-    assert result.exit_code == 2, result.output
-    assert "protocol rlbench-v1 names split version 7" in " ".join(result.output.split())
+    for suite in (["--suite", "rlbench"], []):  # without --suite, the protocol's suite
+        result = runner.invoke(app, ["eval", "unseen", *suite, "--protocol", str(path),
+                                     "--out", str(tmp_path / "out")], env={"COLUMNS": "200"})
+        assert result.exit_code == 2, result.output
+        assert "protocol rlbench-v1 names split version 7" in " ".join(result.output.split())
     # and a split file of that version decides what "unseen" means
     seen_versions = []
 

@@ -72,6 +72,7 @@ USAGE_ERRORS = [
     (["eval", "click_bell", "--cache-dir", "FILE"], "'--cache-dir'"),
     (["eval", "click_bell", "--workers", "0"], "'--workers'"),
     (["eval", "click_bell", "--episodes", "0"], "'--episodes'"),
+    (["eval", "unseen", "--suite", "robotwin", "--protocol", "rlbench-v0"], "drop --suite or pass --suite rlbench"),
     (["eval", "click_bell", "--obs-mode", "state", "--policy-arg", "foo=1", "--out", "NEW"],
      "unexpected keyword argument 'foo'; it takes seed"),
     (["collect", "--out", "FILE", "--task", "click_bell"], "is a file; give a folder"),

@@ -55,19 +55,21 @@ def eval_command(
     cache_dir: Annotated[Path | None, typer.Option(
         help="Cache of expert-filter results (default ~/.cache/vlapro-bench).", callback=output_folder)] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars with ETA.")] = True,
-    suite: Annotated[str, typer.Option(help="Task suite: robotwin or rlbench.")] = "robotwin",
+    suite: Annotated[str | None, typer.Option(
+        help="Task suite: robotwin or rlbench. Default: the protocol's suite, else robotwin.")] = None,
 ) -> None:
     """Evaluate a policy under a versioned protocol, with resumable per-episode records."""
     # Deferred for import-time cost: the report's statistics load scipy, which `--help` should not wait for.
     from vlapro_bench.evaluation.report import build_report, terminal_summary  # noqa: PLC0415
 
     try:
-        proto = load_protocol(protocol or f"{suite}-v0")
+        proto = load_protocol(protocol or f"{suite or 'robotwin'}-v0")
     except ProtocolError as exc:
         raise typer.BadParameter(str(exc), param_hint="--protocol") from None
-    if proto.suite != suite:
-        raise typer.BadParameter(f"protocol {proto.name} is for suite {proto.suite}, not {suite}",
-                                 param_hint="--protocol")
+    if suite is not None and proto.suite != suite:
+        raise typer.BadParameter(f"protocol {proto.name} is for suite {proto.suite}, not {suite}: drop --suite "
+                                 f"or pass --suite {proto.suite}", param_hint="--protocol")
+    suite = proto.suite
     try:
         if not tasks:  # unseen, or seen on a line with no unseen side (all50)
             tasks = ["unseen"] if load_split(suite, proto.split_version, name=proto.split).unseen else ["seen"]
