@@ -17,7 +17,7 @@ from vlapro_bench.evaluation.report import AVERAGE, Report, to_markdown
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$",
                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                  "†": r"$^\dagger$", "∞": r"$\infty$"}
+                  "†": r"$^\dagger$", "‡": r"$^\ddagger$", "∞": r"$\infty$"}
 _LATEX_PATTERN = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIAL))
 
 

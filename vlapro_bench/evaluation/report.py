@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from vlapro_bench.evaluation.manifest import ProtocolMismatchError
-from vlapro_bench.evaluation.published import published_note
+from vlapro_bench.evaluation.published import published_average, published_note, published_per_task
 from vlapro_bench.evaluation.results import load_results
 from vlapro_bench.evaluation.stats import (
     DEFAULT_RESAMPLES,
@@ -38,6 +38,8 @@ from vlapro_bench.splits import SplitError, load_split
 
 AVERAGE = "average"
 PRIVILEGED_MARK = "†"
+#: Marks the columns of numbers published on the protocol's split line (upstream simulator).
+PUBLISHED_MARK = "‡"
 PRIVILEGED_NOTE = (f"{PRIVILEGED_MARK} privileged: the policy reads simulator state a deployed robot would not have "
                    f"(e.g. the scripted expert); it is a reference, not a competitor.")
 
@@ -95,8 +97,9 @@ def group_row(group: str) -> str:
     return f"{AVERAGE} ({group})"
 
 
-def split_groups(protocol: dict, tasks: Sequence[str]) -> dict[str, list[str]]:
-    """The groups of the protocol's split that hold tasks among ``tasks``, each cut to those tasks.
+def split_groups(protocol: dict, tasks: Sequence[str] | None) -> dict[str, list[str]]:
+    """The groups of the protocol's split that hold tasks among ``tasks``, each cut to those tasks
+    (``None``: every group whole).
 
     A protocol whose split file is not shipped (a variant from a newer release) has no groups here:
     the report still has every task and the overall average.
@@ -106,6 +109,8 @@ def split_groups(protocol: dict, tasks: Sequence[str]) -> dict[str, list[str]]:
                            name=protocol.get("split", ""))
     except (SplitError, KeyError):
         return {}
+    if tasks is None:
+        return {group: list(members) for group, members in split.groups.items()}
     played = set(tasks)
     groups = {group: [t for t in members if t in played] for group, members in split.groups.items()}
     return {group: members for group, members in groups.items() if members}
@@ -221,6 +226,7 @@ class Report:
     rates: dict[str, pd.DataFrame]  # by run folder
     comparisons: list[Comparison]
     groups: dict[str, list[str]] = field(default_factory=dict)  # the split's task groups the runs played
+    split_groups_full: dict[str, list[str]] = field(default_factory=dict)  # the same groups, every member
 
     @property
     def tasks(self) -> list[str]:
@@ -242,8 +248,27 @@ class Report:
                 if self.baseline is not None and run is not self.baseline:
                     row[f"{run.display} gain vs {self.baseline.display} % [95% CI]"] = _gain_cell(
                         comparisons.get(str(run.folder)), task)
+            for column, cell in self._published_cells(task).items():
+                row[column] = cell
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def _published_cells(self, row: str) -> dict[str, str]:
+        """The published per-task columns of the protocol's split line (upstream simulator, marked
+        marked ``PUBLISHED_MARK``) for one table row. A summary row gets the published average only when the
+        runs played every task it was published over, so a partial run never sits beside a full mean."""
+        line = self.runs[0].manifest["protocol"].get("split", "")
+        cells = {}
+        for table in published_per_task(line):
+            if row in table.rates:
+                value: float | None = table.rates[row]
+            else:
+                group = next((g for g in self.groups if group_row(g) == row), None)
+                members = table.rates if row == AVERAGE else self.split_groups_full.get(group or "", [])
+                covered = bool(members) and set(members) <= set(self.tasks)
+                value = published_average(line, table.method, group or "") if covered else None
+            cells[f"{table.method} published % {PUBLISHED_MARK}"] = "-" if value is None else f"{value:.1f}"
+        return cells
 
     def long_rates(self) -> pd.DataFrame:
         frames = []
@@ -296,7 +321,7 @@ class Report:
             out.append(PRIVILEGED_NOTE)
         published = published_note(protocol.get("split", ""))
         if published is not None:
-            out.append(published)
+            out.append(f"{PUBLISHED_MARK} {published}" if published_per_task(protocol.get("split", "")) else published)
         out.append("Intervals: Wilson 95% per task; stratified bootstrap 95% for averages (mean of per-task rates; the "
                    "pooled Wilson interval for one task or when every task is at 0% or 100%); "
                    "paired bootstrap 95% for gains over tasks; Newcombe's paired score interval for a difference "
@@ -320,7 +345,8 @@ def build_report(runs: Sequence[str | Path], baseline: str | Path | None = None,
     rates = {str(run.folder): task_rates(run, resamples, seed, groups) for run in loaded}
     comparisons = [compare(base, run, resamples, seed, groups) for run in loaded
                    if base is not None and run is not base]
-    return Report(loaded, base, rates, comparisons, groups)
+    full = split_groups(loaded[0].manifest["protocol"], None)
+    return Report(loaded, base, rates, comparisons, groups, full)
 
 
 # -- text tables ----------------------------------------------------------------------------------
