@@ -1,5 +1,6 @@
 """The packaged split lines and protocols beyond the suites' own: split v2 (upstream versions of
-three tasks), zw7 (the 43-to-7 hold-out) and all50 (RoboTwin's single-task table)."""
+three tasks), zw7 (the 43-to-7 hold-out) and all50 (RoboTwin's single-task table); the RLBench
+agnostos line has its own tests (test_agnostos.py)."""
 
 from __future__ import annotations
 
@@ -127,4 +128,5 @@ def test_task_placement_says_where_a_task_stands_in_every_split():
     assert laptop.lines == (("zw7", 0, "seen"), ("all50", 0, "seen"))
     mug = task_placement("robotwin", "hanging_mug")  # only on the named lines
     assert mug.first_version is None and mug.lines[0][0] == "zw7"
-    assert task_placement("rlbench", "lamp_on").lines == ()  # registered, in no split yet
+    lamp = task_placement("rlbench", "lamp_on")  # only on the agnostos line
+    assert lamp.first_version is None and lamp.lines == (("agnostos", 0, "unseen"),)

@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from vlapro_bench.evaluation.protocol import Protocol
+from vlapro_bench.evaluation.protocol import Protocol, ProtocolError, available_protocols, load_protocol
 from vlapro_bench.evaluation.published import NOT_COMPARABLE, published_for
+from vlapro_bench.leaderboard.results import average_result
 from vlapro_bench.leaderboard.safe_io import is_url
 from vlapro_bench.leaderboard.schema import LeaderboardEntry
 from vlapro_bench.leaderboard.validate import RENDERED_FILE, validate_folder
 from vlapro_bench.leaderboard.weights import weights_args
+from vlapro_bench.splits import SplitError, load_split
 
 PRIVILEGED_MARK = "†"
 SUITE_TITLES = {"robotwin": "RoboTwin", "rlbench": "RLBench"}
@@ -68,9 +70,34 @@ def _display(entry: LeaderboardEntry) -> str:
     return escape(entry.policy.name) + (f" {PRIVILEGED_MARK}" if entry.policy.privileged else "")
 
 
-def _summary_table(entries: Sequence[LeaderboardEntry]) -> list[str]:
-    lines = ["| Rank | Policy | Backbone | Parameters | Average success, % [95% CI] | Episodes | Code | Submitted |",
-             "|---:|---|---|---:|---|---:|---|---|"]
+def split_groups_of(protocol_name: str) -> dict[str, tuple[str, ...]]:
+    """The task groups of a packaged protocol's split (AGNOSTOS' level-1 and level-2), or none
+    (also for a protocol this release does not ship); each becomes a column of the summary table,
+    while ranks still follow the overall average."""
+    if protocol_name not in available_protocols():  # a name from an entry is never read as a path
+        return {}
+    try:
+        protocol = load_protocol(protocol_name)
+        return dict(load_split(protocol.suite, protocol.split_version, name=protocol.split,
+                               check_registered=False).groups)
+    except (ProtocolError, SplitError):
+        return {}
+
+
+def _group_cell(entry: LeaderboardEntry, members: Sequence[str]) -> str:
+    counts = [(entry.tasks[t].successes, entry.tasks[t].episodes) for t in members if t in entry.tasks]
+    if len(counts) < len(members):  # a group average is over all its tasks or not shown
+        return "–"
+    avg = average_result(counts)
+    return with_interval(avg.rate, avg.low, avg.high)
+
+
+def _summary_table(entries: Sequence[LeaderboardEntry], groups: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    groups = groups or {}
+    group_heads = "".join(f"{g}, % [95% CI] | " for g in groups)
+    lines = [f"| Rank | Policy | Backbone | Parameters | {group_heads}Average success, % [95% CI] | Episodes | Code "
+             "| Submitted |",
+             "|---:|---|---|---:|" + "---|" * len(groups) + "---|---:|---|---|"]
     rank, ranked, previous = 0, 0, None
     for entry in entries:
         if entry.policy.privileged:
@@ -83,7 +110,9 @@ def _summary_table(entries: Sequence[LeaderboardEntry]) -> list[str]:
             shown = str(rank)
         avg = entry.average
         lines.append(f"| {shown} | {_display(entry)} | {escape(entry.policy.backbone)} | "
-                     f"{parameters(entry.policy.parameters)} | **{with_interval(avg.rate, avg.low, avg.high)}** | "
+                     f"{parameters(entry.policy.parameters)} | "
+                     + "".join(f"{_group_cell(entry, members)} | " for members in groups.values())
+                     + f"**{with_interval(avg.rate, avg.low, avg.high)}** | "
                      f"{entry.records.episodes} | {link(entry.policy.code, 'code')} | {entry.submitted} |")
     return lines
 
@@ -154,7 +183,8 @@ def render_entries(board: str, entries: Sequence[LeaderboardEntry]) -> str:
         group = sorted(group, key=sort_key)
         episodes = group[0].tasks[next(iter(group[0].tasks))].episodes
         lines += [f"## Protocol `{escape(name)}` (hash `{digest[:12]}`), {episodes} episodes per task", "",
-                  *_summary_table(group), "", "### Per task", "", *_task_table(group), "",
+                  *_summary_table(group, split_groups_of(name)), "", "### Per task", "",
+                  *_task_table(group), "",
                   "### How each entry was produced", "", *_provenance_lines(group), ""]
     published = published_for(line)
     if published:
