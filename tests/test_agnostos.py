@@ -3,6 +3,9 @@ that prints level-1, level-2 and overall averages with X-ICM's numbers beside ou
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import gymnasium as gym
 import pytest
 
@@ -17,9 +20,12 @@ from vlapro_bench.evaluation.published import (
 )
 from vlapro_bench.evaluation.report import build_report, terminal_summary
 from vlapro_bench.evaluation.runner import EvalSettings, evaluate
+from vlapro_bench.leaderboard.render import render_folder, with_interval
+from vlapro_bench.leaderboard.results import average_result
 from vlapro_bench.registry import get_task_class
 from vlapro_bench.splits import load_split
 
+ROOT = Path(__file__).resolve().parents[1]
 #: X-ICM's gather_score.py lists (jiaming-zhou/X-ICM), in its order: level-1 is the first 13.
 PERACT_18 = {"put_item_in_drawer", "reach_and_drag", "turn_tap", "slide_block_to_color_target", "open_drawer",
              "put_groceries_in_cupboard", "place_shape_in_shape_sorter", "put_money_in_safe", "push_buttons",
@@ -87,3 +93,18 @@ def test_an_agnostos_report_has_both_levels_and_xicm_beside_ours(tmp_path, monke
     monkeypatch.setattr(report_module, "published_per_task", lambda line: [covered])
     table = build_report([tmp_path / "run"], resamples=200).table().set_index("Task")
     assert table.loc["average", column] == "30.1" and table.loc["average (level-1)", column] == "-"
+
+
+def test_the_agnostos_leaderboard_shows_each_level_beside_the_average():
+    folder = ROOT / "leaderboards" / "rlbench-agnostos-unseen"
+    page = render_folder(folder)
+    assert "| level-1, % [95% CI] | level-2, % [95% CI] | Average success, % [95% CI] |" in page
+    entry = json.loads((folder / "random.json").read_text())
+    cells = []
+    for members in (LEVEL_1, LEVEL_2):
+        counts = [(entry["tasks"][t]["successes"], entry["tasks"][t]["episodes"]) for t in members]
+        level = average_result(counts)
+        cells.append(with_interval(level.rate, level.low, level.high))
+    row = next(line for line in page.splitlines() if line.startswith("| ") and "| Random |" in line)
+    assert f"| {cells[0]} | {cells[1]} | **" in row
+    assert page == (folder / "README.md").read_text()  # the committed page is the rendered one

@@ -334,3 +334,18 @@ def test_every_shipped_entry_validates_and_its_table_is_current(board_name):
     assert SEEDED <= ids, f"seeded entries missing from {folder}: {sorted(SEEDED - ids)}"
     assert any(r.entry.policy.privileged for r in reports if r.entry.id.startswith("expert"))
     assert write_rendered(folder, check=True) is False, "run `vlapro-bench leaderboard render` and commit"
+
+
+@pytest.mark.parametrize("board_name", ["robotwin-zw7-unseen", "rlbench-agnostos-unseen"])
+def test_every_split_line_board_validates_with_its_expert_and_random_and_a_current_table(board_name):
+    """A named split line's board starts with the scripted expert (privileged) and the random
+    floor under the line's full protocol; both pass a submission's checks and the table is current."""
+    from vlapro_bench.leaderboard.render import write_rendered  # noqa: PLC0415
+
+    folder = SHIPPED / board_name
+    reports = validate_folder(folder, require_records=True)
+    assert [r.text() for r in reports if not r.ok] == []
+    entries = {r.entry.id: r.entry for r in reports if r.entry is not None}
+    assert {"expert", "random"} <= set(entries)
+    assert entries["expert"].policy.privileged and not entries["random"].policy.privileged
+    assert write_rendered(folder, check=True) is False, "run `vlapro-bench leaderboard render` and commit"
