@@ -10,7 +10,7 @@ with a minimum distance. Task geometry in ``rlbench_geometry.json`` is relative 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from vlapro_bench.sim.franka import ARM, TABLE_TOP_Z
-from vlapro_bench.sim.geometry import yaw_quat
+from vlapro_bench.sim.geometry import gripper_down_quat, nearest_symmetric_yaw, yaw_quat
 from vlapro_bench.sim.ik import shared_ik
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.task import Task
@@ -202,3 +202,16 @@ class RLBenchTask(Task):
         assert self.variation_count is not None, f"{type(self).__name__} must set variation_count"
         self.variation = int(rng.integers(self.variation_count))
         return self.variation
+
+
+def hinge_push_waypoints(sim: Simulation, arm: str, frame: TaskFrame, hinge_point: Callable[[float, float], np.ndarray],
+                         points: Sequence[tuple[float, float]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """TCP poses that push a lid shut about a hinge along the task frame's y axis: the gripper
+    points down with its fingers along the hinge (of the two such yaws, the one nearest the
+    arm's natural yaw), its fingertips at each of ``points``, which ``hinge_point`` maps from
+    the task's hinge coordinates to the world (close_laptop_lid, toilet_seat_down)."""
+    hinge_axis = frame.direction((0.0, 1.0, 0.0))
+    yaw = nearest_symmetric_yaw(math.atan2(hinge_axis[1], hinge_axis[0]), sim.robot.natural_yaw[arm])
+    quat = gripper_down_quat(yaw)
+    tip = np.array([0.0, 0.0, sim.robot.fingertip_below_tcp])
+    return [(hinge_point(a, b) + tip, quat) for a, b in points]

@@ -52,12 +52,11 @@ import numpy as np
 
 from vlapro_bench.registry import ProceduralAnnotation, register_task
 from vlapro_bench.sim.builder import SceneBuilder
-from vlapro_bench.sim.geometry import gripper_down_quat, nearest_symmetric_yaw
 from vlapro_bench.sim.motion import Motion
 from vlapro_bench.sim.physics import Simulation
 from vlapro_bench.task import ProceduralState, all_of
 
-from ._common import RLBenchTask, TaskFrame, reachable, sample_frame
+from ._common import RLBenchTask, TaskFrame, hinge_push_waypoints, reachable, sample_frame
 
 YAW_BOUNDS = (-math.pi / 4, math.pi / 4)
 X_RANGE = (0.05, 0.30)
@@ -173,14 +172,10 @@ class ToiletSeatDown(RLBenchTask):
 
     def _waypoints(self, sim: Simulation) -> list[tuple[np.ndarray, np.ndarray]]:
         """TCP poses: above and behind the lid, behind it at push height, pushed, pressed shut."""
-        hinge_axis = self.frame.direction((0.0, 1.0, 0.0))
-        yaw = nearest_symmetric_yaw(math.atan2(hinge_axis[1], hinge_axis[0]), sim.robot.natural_yaw[self.arm])
-        quat = gripper_down_quat(yaw)
-        tip = np.array([0.0, 0.0, sim.robot.fingertip_below_tcp])
         top = LID_LENGTH * math.sin(OPEN_ANGLE) + CLEARANCE
         shut = 2 * LID_HALF_THICKNESS - PRESS_BELOW_SHUT
         points = [(-BEHIND, top), (-BEHIND, PUSH_UP), (PUSH_REACH, PUSH_UP), (PUSH_REACH, shut)]
-        return [(self._hinge_point(f, u) + tip, quat) for f, u in points]
+        return hinge_push_waypoints(sim, self.arm, self.frame, self._hinge_point, points)
 
     def _angle(self, sim: Simulation) -> float:
         return sim.joint_qpos(JOINT)
