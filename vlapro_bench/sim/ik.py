@@ -41,6 +41,10 @@ class ArmIK:
         self.robot = robot
         self.model = robot.robot_only_model()
         self.configuration = mink.Configuration(self.model)
+        # Every solve starts from this configuration with only the solved arm's joints replaced:
+        # the solver is shared by every task a process runs, and a start that kept the other
+        # joints where the last solve left them made an episode depend on the ones before it.
+        self.rest_q = self.configuration.q.copy()
         self.limits = [mink.ConfigurationLimit(self.model)]
         self.tasks = {
             arm: mink.FrameTask(f"{arm}_tcp", "site", position_cost=1.0, orientation_cost=0.5, lm_damping=1e-3)
@@ -70,13 +74,14 @@ class ArmIK:
     ) -> IKResult:
         """Joint positions that put ``arm``'s TCP at ``position`` (and orientation, if given).
 
-        ``q_init`` is the arm's current joint vector; the solution stays on its branch.
+        ``q_init`` is the arm's current joint vector; the solution stays on its branch. The
+        result depends on the arguments alone, not on earlier calls.
         With ``quat_wxyz=None`` only position is constrained.
         """
         idx = self.index[arm]
         task = self.tasks[arm]
         task.set_orientation_cost(0.0 if quat_wxyz is None else 0.5)
-        q = self.configuration.q.copy()
+        q = self.rest_q.copy()
         q[idx.qpos] = q_init
         self.configuration.update(q)
         quat = np.array([1.0, 0.0, 0.0, 0.0]) if quat_wxyz is None else np.asarray(quat_wxyz, float)
@@ -104,7 +109,7 @@ class ArmIK:
     def tcp_pose(self, arm: str, q_arm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Forward kinematics: TCP position and wxyz quaternion for an arm joint vector."""
         idx = self.index[arm]
-        q = self.configuration.q.copy()
+        q = self.rest_q.copy()
         q[idx.qpos] = q_arm
         self.configuration.update(q)
         data = self.configuration.data
