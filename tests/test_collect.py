@@ -58,3 +58,24 @@ def test_collect_in_state_mode_with_per_task_counts_and_another_action_space(tmp
     assert episode["action"].shape[1] == 16 and episode["observation.environment_state"].shape[1] == 28
     with pytest.raises(ValueError, match="turn_switch"):
         collect_demonstrations(tmp_path / "bad", ["click_bell"], {"click_bell": 1, "turn_switch": 1}, progress=False)
+
+
+def test_collecting_in_two_processes_writes_the_dataset_one_process_writes(tmp_path):
+    """Tasks recorded side by side are written in task order: the same files, byte for byte, and
+    a re-run with another worker count resumes the same dataset."""
+    tasks, counts = ["click_bell", "beat_block_hammer", "turn_switch"], {"click_bell": 2, "beat_block_hammer": 1,
+                                                                         "turn_switch": 1}
+    one = collect_demonstrations(tmp_path / "one", tasks, counts, obs_mode="state", progress=False)
+    two = collect_demonstrations(tmp_path / "two", tasks, counts, obs_mode="state", workers=2, progress=False)
+    assert one == two == 4
+
+    def files(root):
+        return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
+
+    assert files(tmp_path / "one") == files(tmp_path / "two")
+    more = collect_demonstrations(tmp_path / "two", tasks, {**counts, "turn_switch": 2}, obs_mode="state", workers=2,
+                                  progress=False)
+    seeds = [(row["task_name"], row["reset_seed"]) for row in LeRobotV3Dataset(tmp_path / "two").episodes]
+    assert more == 5 and seeds.count(("turn_switch", 0)) == 1 and len(set(seeds)) == 5
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        collect_demonstrations(tmp_path / "bad", tasks, 1, workers=0, progress=False)

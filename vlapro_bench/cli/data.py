@@ -30,6 +30,9 @@ def collect(
     instruction_set: Annotated[int, typer.Option(
         help="Instruction set: 0, each task's original templates; 1, RoboTwin 2.0's scale (50+ seen, "
              "object descriptions drawn per episode).")] = 0,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Processes recording tasks side by side (one task each); the dataset is the same for "
+                    "any number, but a task's episodes reach the disk when the whole task is done.")] = 1,
     suite: SuiteOpt = "robotwin",
     progress: Annotated[bool, typer.Option(help="Show a progress bar with ETA.")] = True,
 ) -> None:
@@ -46,7 +49,7 @@ def collect(
         total = collect_demonstrations(out, names, episodes, suite=suite, seed_start=seed_start,
                                        camera_size=parse_size(size), cameras=camera, obs_mode=obs_mode,
                                        control_mode=control_mode, instruction_pool=instruction_pool,
-                                       instruction_set=instruction_set, progress=progress)
+                                       instruction_set=instruction_set, workers=workers, progress=progress)
     except ValueError as exc:  # an option value the environment refuses (obs mode, camera, control mode)
         raise typer.BadParameter(str(exc)) from None
     typer.echo(f"{out}: {total} episodes of {len(names)} task(s)")

@@ -123,12 +123,14 @@ def _gate_tasks(profile: ReproduceProfile, seen: list[str]) -> list[str]:
 
 
 def run_collect(profile: ReproduceProfile, out: Path, tasks: list[str], episodes: dict[str, int],
-                progress: bool) -> dict[str, Any]:
+                workers: int, progress: bool) -> dict[str, Any]:
+    """Record the demonstrations, a task per process in ``workers`` processes (the run's worker
+    count: the dataset does not depend on it, so it is not part of the stage's key)."""
     spec = profile.collect
     total = collect_demonstrations(out, tasks, episodes, suite=profile.suite, seed_start=spec.seed_start,
                                    camera_size=tuple(spec.camera_size), cameras=spec.cameras or None,
                                    obs_mode=spec.obs_mode, control_mode=profile.eval.control_mode,
-                                   instruction_pool="seen", progress=progress)
+                                   instruction_pool="seen", workers=workers, progress=progress)
     return {"tasks": tasks, "episodes": episodes, "dataset_episodes": total}
 
 
@@ -228,7 +230,7 @@ def build_plan(profile: ReproduceProfile, out: Path, workers: int | None = None,
     collect_spec = {**_plain(profile.collect), "control_mode": profile.eval.control_mode}  # actions as evaluated
     episodes = profile.collect.episodes_for(seen)
     collect = Stage("collect", {**suite, "tasks": seen, "collect": collect_spec}, [], layout.demos,
-                    lambda progress: run_collect(profile, layout.demos, seen, episodes, progress))
+                    lambda progress: run_collect(profile, layout.demos, seen, episodes, n_workers, progress))
     train = Stage("train", {**suite, "train": profile.train}, [collect], layout.backbone,
                   lambda progress: run_train(profile, layout, progress))
     stages = [collect, train]
@@ -254,7 +256,7 @@ def build_plan(profile: ReproduceProfile, out: Path, workers: int | None = None,
         collect_unseen = Stage("collect-ceiling", {**suite, "tasks": unseen, "collect": collect_spec,
                                                    "episodes": ceiling_episodes}, [], layout.ceiling_demos,
                                lambda progress: run_collect(profile, layout.ceiling_demos, unseen, ceiling_episodes,
-                                                            progress))
+                                                            n_workers, progress))
         ceiling_settings = memory_config(profile, layout, True, unseen)
         ceiling = Stage("memory-ceiling", {**suite, "memory": profile.memory, "ceiling": _plain(profile.ceiling)},
                         [collect_unseen, train, memory], layout.ceiling_bank,
