@@ -105,6 +105,7 @@ def collect_demonstrations(out: str | Path, tasks: Sequence[str], episodes: int 
     except KeyboardInterrupt:
         kept = writer.num_episodes if writer is not None else 0
         raise RunInterrupted(f"{kept} finished demonstration(s) are kept in {out}") from None
+    assert writer is not None
     return writer.num_episodes
 
 
