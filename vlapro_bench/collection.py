@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import signal
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from vlapro_bench.datasets.recording import RecordedEpisode, env_features
 from vlapro_bench.datasets.writer import DatasetWriter
 from vlapro_bench.env import VLAProEnv
 from vlapro_bench.errors import CollectionError, RunInterrupted
-from vlapro_bench.evaluation.executors import exit_with_parent, one_math_thread
+from vlapro_bench.evaluation.executors import end_pool, init_pool_process
 from vlapro_bench.evaluation.recording import record_episode
 from vlapro_bench.layout_draws import PlacementError
 from vlapro_bench.policy import make_policy
@@ -137,12 +136,6 @@ def _task_episodes(job: _TaskJob, bar: tqdm | None = None) -> Iterator[RecordedE
         env.close()
 
 
-def _init_collector(parent_pid: int) -> None:
-    exit_with_parent(parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the pool
-    one_math_thread()
-
-
 def _record_task(job: _TaskJob) -> list[RecordedEpisode]:
     return list(_task_episodes(job))
 
@@ -150,7 +143,7 @@ def _record_task(job: _TaskJob) -> list[RecordedEpisode]:
 def _collect_in_processes(jobs: list[_TaskJob], writer: DatasetWriter, bar: tqdm, workers: int) -> None:
     """Record the tasks in ``workers`` spawned processes; write each task's episodes in task order
     (the order a single process writes them), as soon as it and every task before it are done."""
-    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_collector,
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=init_pool_process,
                                initargs=(os.getpid(),))
     futures: list[Future[list[RecordedEpisode]]] = [pool.submit(_record_task, job) for job in jobs]
     finished = False
@@ -162,10 +155,7 @@ def _collect_in_processes(jobs: list[_TaskJob], writer: DatasetWriter, bar: tqdm
                 bar.update(1)
         finished = True
     finally:
-        if not finished:  # Ctrl-C or an error: end the workers rather than wait for their tasks
-            for process in list((getattr(pool, "_processes", None) or {}).values()):  # private, stable since 3.2
-                process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        end_pool(pool, cancel=not finished)  # Ctrl-C or an error: end the workers, not wait for them
 
 
 __all__ = ["CollectionError", "collect_demonstrations"]

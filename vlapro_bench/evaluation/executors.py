@@ -103,13 +103,28 @@ def exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
-def _init_process(config: WorkerConfig, parent_pid: int) -> None:
-    global _PROCESS_WORKER
+def init_pool_process(parent_pid: int) -> None:
+    """What every pool process of ours does first: end with its parent, leave Ctrl-C to the
+    parent (it reaches the whole process group; the parent ends the pool with :func:`end_pool`,
+    so a worker need not print a KeyboardInterrupt traceback of its own), one math thread."""
     exit_with_parent(parent_pid)
-    # Ctrl-C reaches the whole process group; the evaluation handles it and ends the workers
-    # (LocalPoolExecutor.close), so a worker need not print a KeyboardInterrupt traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     one_math_thread()
+
+
+def end_pool(pool: ProcessPoolExecutor, cancel: bool = False) -> None:
+    """Shut ``pool`` down. ``cancel`` (Ctrl-C, an error): terminate its processes rather than wait
+    for the work they already took, which may take minutes and whose results would be dropped."""
+    if cancel:
+        processes = getattr(pool, "_processes", None) or {}  # private, but stable since 3.2
+        for process in list(processes.values()):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_process(config: WorkerConfig, parent_pid: int) -> None:
+    global _PROCESS_WORKER
+    init_pool_process(parent_pid)
     _PROCESS_WORKER = EpisodeWorker(config)
 
 
@@ -150,11 +165,7 @@ class LocalPoolExecutor:
     def close(self, cancel: bool = False) -> None:
         """``cancel`` (Ctrl-C, an error): terminate the workers rather than wait for the episodes
         they already took, each of which may take a minute; their results would be dropped anyway."""
-        if cancel:
-            processes = getattr(self._pool, "_processes", None) or {}  # private, but stable since 3.2
-            for process in list(processes.values()):
-                process.terminate()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        end_pool(self._pool, cancel)
 
 
 class RayExecutor:
