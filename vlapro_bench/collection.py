@@ -26,10 +26,10 @@ from vlapro_bench.datasets.recording import RecordedEpisode, env_features
 from vlapro_bench.datasets.writer import DatasetWriter
 from vlapro_bench.env import VLAProEnv
 from vlapro_bench.errors import CollectionError, RunInterrupted
-from vlapro_bench.evaluation.executors import end_pool, init_pool_process
 from vlapro_bench.evaluation.recording import record_episode
 from vlapro_bench.layout_draws import PlacementError
 from vlapro_bench.policy import make_policy
+from vlapro_bench.processes import end_pool, init_pool_process
 
 
 def _per_task(tasks: Sequence[str], episodes: int | Mapping[str, int]) -> dict[str, int]:

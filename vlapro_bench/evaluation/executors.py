@@ -8,14 +8,9 @@ writes them; workers never touch the records file.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing as mp
 import os
-import signal
-import sys
-import threading
-import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -24,12 +19,10 @@ from typing import Protocol
 from vlapro_bench.errors import WorkerDiedError
 from vlapro_bench.evaluation.records import EpisodeRecord
 from vlapro_bench.evaluation.worker import EpisodeWorker, ExpertCheck, Job, WorkerConfig
+from vlapro_bench.processes import end_pool, init_pool_process
 
 EXECUTORS = ("local", "ray")
 Result = EpisodeRecord | ExpertCheck
-#: Seconds between a pool worker's checks that its parent is alive (where no death signal exists).
-PARENT_POLL_S = 0.5
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Executor(Protocol):
@@ -57,69 +50,6 @@ class InProcessExecutor:
 
 
 _PROCESS_WORKER: EpisodeWorker | None = None
-
-
-#: Environment variables that size the math libraries' thread pools (read when they load).
-MATH_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-def one_math_thread() -> None:
-    """One math thread in this process: pool workers share the machine's cores, and two torch
-    threads per process on two shared cores ran a training step 2.4x slower than one thread.
-
-    Set before torch is imported (the worker imports it when it builds the policy), and on
-    torch itself if it is already loaded. Ray does the same for actors of ``num_cpus=1``.
-    """
-    for variable in MATH_THREAD_VARIABLES:
-        os.environ[variable] = "1"
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
-
-
-def exit_with_parent(parent_pid: int) -> None:
-    """End this process when ``parent_pid`` (the evaluation that started it) dies.
-
-    A pool worker otherwise outlives a SIGKILLed evaluation for minutes, holding its environment
-    and policy (about 250 MB each), and keeps the pool's resource tracker alive with it. On
-    Linux the kernel sends SIGTERM at the parent's death (``PR_SET_PDEATHSIG``); everywhere, a
-    daemon thread also polls the parent id, which covers other systems and a parent that died
-    before the signal was armed. The pool spawns its workers from the thread that runs the
-    evaluation, which outlives the pool, so the death signal never fires early.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-        except (OSError, AttributeError):  # no libc symbol: the watchdog below still works
-            pass
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(PARENT_POLL_S)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-
-
-def init_pool_process(parent_pid: int) -> None:
-    """What every pool process of ours does first: end with its parent, leave Ctrl-C to the
-    parent (it reaches the whole process group; the parent ends the pool with :func:`end_pool`,
-    so a worker need not print a KeyboardInterrupt traceback of its own), one math thread."""
-    exit_with_parent(parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    one_math_thread()
-
-
-def end_pool(pool: ProcessPoolExecutor, cancel: bool = False) -> None:
-    """Shut ``pool`` down. ``cancel`` (Ctrl-C, an error): terminate its processes rather than wait
-    for the work they already took, which may take minutes and whose results would be dropped."""
-    if cancel:
-        processes = getattr(pool, "_processes", None) or {}  # private, but stable since 3.2
-        for process in list(processes.values()):
-            process.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _init_process(config: WorkerConfig, parent_pid: int) -> None:
