@@ -31,6 +31,7 @@ from vlapro_bench.memory.contract import linear_targets
 from vlapro_bench.memory.fusion import Adapter, AdapterTable, FusedLoRA
 from vlapro_bench.training.augment import random_shift
 from vlapro_bench.training.data import ChunkDataset
+from vlapro_bench.training.optim import adamw
 
 #: peft adapter name used while training; it never leaves this module.
 _TRAINING_ADAPTER = "memory"
@@ -110,7 +111,7 @@ def swap_instructions(batch: dict[str, Any], pool: torch.Tensor, probability: fl
     return {**batch, "instruction_embedding": torch.where(swap.to(own.device)[:, None], picked, own)}
 
 
-def train_lora(backbone: nn.Module, samples: ChunkDataset, sample_indices: Sequence[int], spec: LoraSpec,
+def train_lora(backbone: nn.Module, samples: ChunkDataset, sample_indices: Sequence[int] | np.ndarray, spec: LoraSpec,
                target_regex: str, settings: LoraTrainSettings, base: Adapter | None = None,
                init: Adapter | None = None, desc: str = "lora", progress: bool = True) -> TrainedLora:
     """Train one LoRA on ``samples[sample_indices]`` and return its factors.
@@ -140,7 +141,7 @@ def train_lora(backbone: nn.Module, samples: ChunkDataset, sample_indices: Seque
     if init is not None:
         _load_factors(model, init)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    optimizer = adamw(params, lr=settings.lr, weight_decay=settings.weight_decay, device=device)
     pool = torch.as_tensor(np.asarray(sample_indices, dtype=np.int64))
     model.train()
     losses: list[float] = []

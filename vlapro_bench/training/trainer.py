@@ -26,6 +26,7 @@ from vlapro_bench.training.checkpoint import (
 )
 from vlapro_bench.training.config import TrainConfig, check_device
 from vlapro_bench.training.data import IMAGE_PREFIX, ChunkDataset
+from vlapro_bench.training.optim import adamw
 
 #: Machines with at most this many cores train with one math thread unless told otherwise.
 SMALL_MACHINE_CORES = 4
@@ -155,7 +156,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
                            ee_pose=bool(getattr(model.config, "ee_pose_dim", 0)))
     model.set_normalization(samples.statistics())
     model.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = adamw(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, device=device)
     start = 0
     if resume_state is not None:
         load_model_weights(existing[-1], model)
