@@ -3,6 +3,7 @@
 import copy
 import dataclasses
 import json
+import re
 
 import gymnasium as gym
 import numpy as np
@@ -79,6 +80,22 @@ def test_build_makes_one_memory_per_seen_task_and_skips_unseen(tiny_run):
         b_factors = [t for key, t in tensors.items() if key.endswith("lora_B.weight")]
         assert b_factors and all(float(t.abs().sum()) > 0 for t in b_factors)  # trained away from peft's B = 0
     assert any(label for label in index["memories"][0]["metadata"]["key_labels"])
+
+
+def test_task_loras_trained_in_two_processes_are_the_ones_one_process_trains(tiny_run, tmp_path):
+    root, serial_output = tiny_run
+    result = CliRunner().invoke(memory_app, ["build", "--backbone", str(root / "run"), "--data", str(root / "demos"),
+                                             "--out", str(tmp_path / "bank"), "--workers", "2", *BUILD_FLAGS])
+    assert result.exit_code == 0, result.output
+    task_lines = re.findall(r"task LoRA \w+: [^\n]*", result.output)  # progress bars share the lines
+    assert task_lines == re.findall(r"task LoRA \w+: [^\n]*", serial_output)  # same losses, in task order
+    assert [line.split(":")[0] for line in task_lines] == ["task LoRA click_bell", "task LoRA beat_block_hammer"]
+    for name in ("base", "click_bell", "beat_block_hammer"):
+        parallel = load_file(tmp_path / "bank" / "adapters" / name / "adapter_model.safetensors")
+        serial = load_file(root / "bank" / "adapters" / name / "adapter_model.safetensors")
+        assert parallel.keys() == serial.keys()
+        assert all(torch.equal(parallel[key], serial[key]) for key in serial)  # bit for bit
+    assert (tmp_path / "bank" / "keys.safetensors").read_bytes() == (root / "bank" / "keys.safetensors").read_bytes()
 
 
 def test_inspect_lists_memories_sizes_and_key_similarity(tiny_run, tmp_path):

@@ -44,6 +44,12 @@ def build(
     key_episodes: Annotated[int | None, typer.Option(help="Demonstrations per task for keys (default 10).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for LoRA init, batches and dropout.")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N or auto.")] = None,
+    torch_threads: Annotated[int | None, typer.Option(
+        min=0, help="CPU math threads per LoRA training (default 0: one on machines of up to 4 cores). Part of "
+                    "the result: other thread counts give other last bits.")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Processes training the task LoRAs on a CPU, a task each; changes the speed, not the bank.")]
+    = 1,
 ) -> None:
     """Train the base LoRA and one LoRA per seen task, compute keys, and write a verified bank."""
     # Deferred for import-time cost: the memory imports torch and peft (seconds).
@@ -57,7 +63,8 @@ def build(
     overrides = {"backbone": str(backbone) if backbone else None, "data": str(data) if data else None,
                  "out": str(out) if out else None, "suite": suite, "tasks": list(task) if task else None,
                  "base_steps": base_steps, "task_steps": task_steps, "batch_size": batch_size, "lr": lr,
-                 "seed": seed, "device": device, "lora": lora or None, "keys": keys or None}
+                 "seed": seed, "device": device, "torch_threads": torch_threads, "lora": lora or None,
+                 "keys": keys or None}
     try:
         if config is not None:
             cfg = MemoryBuildConfig.from_file(config, **overrides)
@@ -68,7 +75,7 @@ def build(
     if not cfg.backbone or not cfg.data or not cfg.out:
         raise typer.BadParameter("--backbone, --data and --out are all needed (as flags or in the config file)")
     try:
-        bank = build_bank(cfg, log=typer.echo)
+        bank = build_bank(cfg, log=typer.echo, workers=workers)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

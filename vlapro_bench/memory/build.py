@@ -34,11 +34,12 @@ from vlapro_bench.memory.contract import default_target_regex
 from vlapro_bench.memory.fusion import Adapter
 from vlapro_bench.memory.lora import LoraTrainSettings, TrainedLora, train_lora
 from vlapro_bench.memory.state import StateProjection, history_window, oracle_fields, phase_keys, visible_fields
+from vlapro_bench.memory.task_loras import TaskLoraJob, TaskLoraSetup, chunk_samples, train_task_loras
 from vlapro_bench.registry import get_task_class
 from vlapro_bench.splits import load_split
 from vlapro_bench.training.checkpoint import latest_checkpoint, load_backbone_checkpoint, read_state
-from vlapro_bench.training.data import IMAGE_PREFIX, OBJECT_STATE, ChunkDataset
-from vlapro_bench.training.trainer import reads_object_state, resolve_device
+from vlapro_bench.training.data import IMAGE_PREFIX, OBJECT_STATE
+from vlapro_bench.training.trainer import default_threads, reads_object_state, resolve_device
 
 ORACLE_COLUMNS = ("action_type", "object_geometry", "ee_orientation", "target_point", "stage")
 #: Frames per CNN batch when computing visual features for keys.
@@ -195,14 +196,24 @@ def task_keys(states: TaskStates, variant: str, projection: StateProjection, key
     return phase_keys(projection.encode(states.fields[variant]), states.phases, keys_per_memory, projection)
 
 
-def build_bank(config: MemoryBuildConfig, progress: bool = True, log: Callable[[str], None] = print) -> MemoryBank:
-    """Train the base and task LoRAs, compute keys, write the bank to ``config.out``; return it."""
+def build_bank(config: MemoryBuildConfig, progress: bool = True, log: Callable[[str], None] = print,
+               workers: int = 1) -> MemoryBank:
+    """Train the base and task LoRAs, compute keys, write the bank to ``config.out``; return it.
+
+    ``workers`` > 1 trains the task LoRAs a task per process on a CPU (see
+    :mod:`vlapro_bench.memory.task_loras`); it changes the speed, not the bank.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     if not config.backbone or not config.data or not config.out:
         raise ValueError("memory build needs backbone (a training run), data (a dataset) and out (the bank folder)")
     out = Path(config.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f"{out} already exists and is not empty; choose a new --out folder or delete it")
     device = resolve_device(config.device)
+    threads = config.torch_threads or default_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(threads)
     checkpoint = latest_checkpoint(config.backbone)
     backbone_state = read_state(checkpoint)
     name = backbone_state["backbone"]
@@ -216,10 +227,7 @@ def build_bank(config: MemoryBuildConfig, progress: bool = True, log: Callable[[
     if skipped:
         log(f"skipping episodes of tasks that are not seen tasks to build memories from: {', '.join(skipped)}")
     embed = instruction_embedder(backbone)
-    samples = ChunkDataset(data, backbone.config.cameras, backbone.config.chunk_size,
-                           embed=embed if hasattr(backbone, "instruction_encoder") else None,
-                           object_state=reads_object_state(backbone),
-                           ee_pose=bool(getattr(backbone.config, "ee_pose_dim", 0)))
+    samples = chunk_samples(backbone, data, embed)
     sample_episode = np.array([e for e, _ in samples.index])
     task_array = np.array(episode_tasks)
     shift = training_image_shift(config, backbone_state)
@@ -248,16 +256,18 @@ def build_bank(config: MemoryBuildConfig, progress: bool = True, log: Callable[[
                              instruction_pool=torch.stack([samples.embeddings[t] for t in seen_texts]))
         log(f"task LoRAs: each sample reads another seen episode's instruction with probability "
             f"{config.instruction_swap} ({len(seen_texts)} instructions)")
-    trained = {}
-    for i, task in enumerate(tasks):
-        indices = np.nonzero(task_array[sample_episode] == task)[0]
-        trained[task] = train_lora(backbone, samples, indices, config.lora, regex,
-                                   LoraTrainSettings(steps=config.task_steps, seed=config.seed + 1 + i,
-                                                     **task_settings),
-                                   base=base.adapter if residual else None,
-                                   init=None if residual else base.adapter, desc=f"LoRA {task}", progress=progress)
-        log(f"task LoRA {task}: {len(indices)} frames, loss {trained[task].losses[0]:.4f} -> "
-            f"{trained[task].final_loss:.4f}")
+    setup = TaskLoraSetup(checkpoint=str(checkpoint), data=str(Path(data.root).resolve()),
+                          embeddings=samples.embeddings, spec=config.lora, target_regex=regex,
+                          base=base.adapter if residual else None, init=None if residual else base.adapter,
+                          threads=threads)
+    jobs = [TaskLoraJob(task, np.nonzero(task_array[sample_episode] == task)[0],
+                        LoraTrainSettings(steps=config.task_steps, seed=config.seed + 1 + i, **task_settings))
+            for i, task in enumerate(tasks)]
+
+    def report(job: TaskLoraJob, lora: TrainedLora) -> None:
+        log(f"task LoRA {job.task}: {len(job.indices)} frames, loss {lora.losses[0]:.4f} -> {lora.final_loss:.4f}")
+
+    trained = train_task_loras(backbone, samples, setup, jobs, workers=workers, progress=progress, done=report)
 
     keys_cfg = config.keys
     episode_counts = {t: int((task_array == t).sum()) for t in tasks}
@@ -285,7 +295,8 @@ def build_bank(config: MemoryBuildConfig, progress: bool = True, log: Callable[[
             "instructions": instructions[:5], "train_steps": config.task_steps,
             "first_loss": trained[task].losses[0], "final_loss": trained[task].final_loss,
         }))
-    build = {**config.to_dict(), "checkpoint": str(checkpoint), "skipped_tasks": skipped, "image_shift": shift,
+    build = {**config.to_dict(), "torch_threads": threads, "checkpoint": str(checkpoint), "skipped_tasks": skipped,
+             "image_shift": shift,
              "base_first_loss": base.losses[0] if base.losses else None,
              "base_final_loss": base.final_loss if base.losses else None}
     bank = MemoryBank.from_parts(

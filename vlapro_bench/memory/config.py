@@ -171,6 +171,11 @@ class MemoryBuildConfig:
             state profile), so it stays off. Choose it, like any setting, on development seeds.
         seed: seeds LoRA init, batches and dropout; each task LoRA uses ``seed`` plus its index.
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
+        torch_threads: CPU math threads of every LoRA's training, in this process and in each
+            worker process of a parallel build; 0 (the default) is one thread on machines of up to
+            4 cores and torch's own choice on larger ones (``trainer.default_threads``). CPU
+            kernels split their sums by thread, so the thread count is part of what a build
+            computes (the last bits of every LoRA), while the number of workers is not.
     """
 
     backbone: str = ""
@@ -191,6 +196,7 @@ class MemoryBuildConfig:
     instruction_swap: float = 0.0
     seed: int = 0
     device: str = "auto"
+    torch_threads: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.lora, dict):
@@ -202,6 +208,8 @@ class MemoryBuildConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.torch_threads < 0:
+            raise ValueError(f"torch_threads must be >= 0 (0: the machine's default), got {self.torch_threads}")
         if self.image_shift is not None and self.image_shift < 0:
             raise ValueError(f"image_shift must be >= 0 pixels, got {self.image_shift}")
         if not 0.0 <= self.instruction_swap <= 1.0:

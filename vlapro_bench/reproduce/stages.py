@@ -155,12 +155,12 @@ def memory_config(profile: ReproduceProfile, layout: Layout, ceiling: bool, task
             "tasks": tasks}
 
 
-def run_memory(config: dict[str, Any], progress: bool) -> dict[str, Any]:
+def run_memory(config: dict[str, Any], workers: int, progress: bool) -> dict[str, Any]:
     # Deferred for import-time cost: the memory imports torch and peft.
     from vlapro_bench.memory.build import build_bank  # noqa: PLC0415
     from vlapro_bench.memory.config import MemoryBuildConfig  # noqa: PLC0415
 
-    bank = build_bank(MemoryBuildConfig.from_dict(config), progress=progress, log=print)
+    bank = build_bank(MemoryBuildConfig.from_dict(config), progress=progress, log=print, workers=workers)
     return {"memories": list(bank.memory_names)}
 
 
@@ -247,7 +247,7 @@ def build_plan(profile: ReproduceProfile, out: Path, workers: int | None = None,
                             lambda progress: run_eval(gate_settings, layout.gate, layout.cache, n_workers, progress)))
     memory_settings = memory_config(profile, layout, False, seen)
     memory = Stage("memory", {**suite, "memory": profile.memory}, [collect, train], layout.bank,
-                   lambda progress: run_memory(memory_settings, progress), restart_only=True)
+                   lambda progress: run_memory(memory_settings, n_workers, progress), restart_only=True)
     stages.append(memory)
     memory_stages = {"bank": memory}
     if "ceiling" in profile.eval.arms:
@@ -260,7 +260,7 @@ def build_plan(profile: ReproduceProfile, out: Path, workers: int | None = None,
         ceiling_settings = memory_config(profile, layout, True, unseen)
         ceiling = Stage("memory-ceiling", {**suite, "memory": profile.memory, "ceiling": _plain(profile.ceiling)},
                         [collect_unseen, train, memory], layout.ceiling_bank,
-                        lambda progress: run_memory(ceiling_settings, progress), restart_only=True)
+                        lambda progress: run_memory(ceiling_settings, n_workers, progress), restart_only=True)
         stages += [collect_unseen, ceiling]
         memory_stages["ceiling"] = ceiling
     evals = []
