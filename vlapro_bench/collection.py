@@ -12,10 +12,8 @@ bad argument, :class:`~vlapro_bench.errors.RunInterrupted` on Ctrl-C); nothing h
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from vlapro_bench.errors import CollectionError, RunInterrupted
 from vlapro_bench.evaluation.recording import record_episode
 from vlapro_bench.layout_draws import PlacementError
 from vlapro_bench.policy import make_policy
-from vlapro_bench.processes import end_pool, init_pool_process
+from vlapro_bench.processes import results_in_order
 
 
 def _per_task(tasks: Sequence[str], episodes: int | Mapping[str, int]) -> dict[str, int]:
@@ -143,19 +141,12 @@ def _record_task(job: _TaskJob) -> list[RecordedEpisode]:
 def _collect_in_processes(jobs: list[_TaskJob], writer: DatasetWriter, bar: tqdm, workers: int) -> None:
     """Record the tasks in ``workers`` spawned processes; write each task's episodes in task order
     (the order a single process writes them), as soon as it and every task before it are done."""
-    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=init_pool_process,
-                               initargs=(os.getpid(),))
-    futures: list[Future[list[RecordedEpisode]]] = [pool.submit(_record_task, job) for job in jobs]
-    finished = False
-    try:
-        for job, future in zip(jobs, futures, strict=True):
+    with closing(results_in_order(_record_task, jobs, workers)) as results:  # closed early: workers end
+        for job, episodes in results:
             bar.set_postfix_str(f"{job.name} ({workers} processes)")
-            for episode in future.result():
+            for episode in episodes:
                 writer.add_episode(episode.frames, episode.instruction, episode.extra_meta)
                 bar.update(1)
-        finished = True
-    finally:
-        end_pool(pool, cancel=not finished)  # Ctrl-C or an error: end the workers, not wait for them
 
 
 __all__ = ["CollectionError", "collect_demonstrations"]

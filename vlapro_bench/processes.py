@@ -9,12 +9,18 @@ start their spawned processes with :func:`init_pool_process` and shut their pool
 from __future__ import annotations
 
 import ctypes
+import multiprocessing as mp
 import os
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+JobT = TypeVar("JobT")
+ResultT = TypeVar("ResultT")
 
 #: Seconds between a pool worker's checks that its parent is alive (where no death signal exists).
 PARENT_POLL_S = 0.5
@@ -84,4 +90,27 @@ def end_pool(pool: ProcessPoolExecutor, cancel: bool = False) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-__all__ = ["MATH_THREAD_VARIABLES", "end_pool", "exit_with_parent", "init_pool_process", "one_math_thread"]
+
+def results_in_order(function: Callable[[JobT], ResultT], jobs: Sequence[JobT], workers: int,
+                     initializer: Callable[..., None] = init_pool_process,
+                     initargs: tuple[Any, ...] = ()) -> Iterator[tuple[JobT, ResultT]]:
+    """``(job, function(job))`` in job order, computed in ``workers`` spawned processes.
+
+    ``initializer(*initargs, parent_pid)`` starts each process (it must call
+    :func:`init_pool_process`). The pool ends with the iteration; closed early (Ctrl-C, an error
+    in the caller's loop: use ``contextlib.closing``), it terminates the work in flight.
+    """
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=initializer,
+                               initargs=(*initargs, os.getpid()))
+    finished = False
+    try:
+        futures = [pool.submit(function, job) for job in jobs]
+        for job, future in zip(jobs, futures, strict=True):
+            yield job, future.result()
+        finished = True
+    finally:
+        end_pool(pool, cancel=not finished)
+
+
+__all__ = ["MATH_THREAD_VARIABLES", "end_pool", "exit_with_parent", "init_pool_process", "one_math_thread",
+           "results_in_order"]

@@ -12,10 +12,8 @@ count, which the parent uses too. The LoRAs are then bit-identical for any numbe
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from vlapro_bench.datasets import LeRobotV3Dataset
 from vlapro_bench.memory.config import LoraSpec
 from vlapro_bench.memory.fusion import Adapter
 from vlapro_bench.memory.lora import LoraTrainSettings, TrainedLora, train_lora
-from vlapro_bench.processes import end_pool, init_pool_process
+from vlapro_bench.processes import init_pool_process, results_in_order
 from vlapro_bench.training.checkpoint import load_backbone_checkpoint
 from vlapro_bench.training.data import ChunkDataset
 from vlapro_bench.training.trainer import reads_object_state
@@ -94,21 +92,15 @@ def train_task_loras(backbone: nn.Module, samples: ChunkDataset, setup: TaskLora
     """
     trained: dict[str, TrainedLora] = {}
     if workers > 1 and len(jobs) > 1 and all(job.settings.device.type == "cpu" for job in jobs):
-        pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(setup, os.getpid()))
-        finished = False
-        try:
-            futures: list[Future[TrainedLora]] = [pool.submit(_train_in_worker, job) for job in jobs]
-            with tqdm(total=len(jobs), desc=f"task LoRAs ({min(workers, len(jobs))} processes)", unit="task",
-                      disable=not progress) as bar:
-                for job, future in zip(jobs, futures, strict=True):
-                    trained[job.task] = future.result()
-                    bar.update(1)
-                    if done is not None:
-                        done(job, trained[job.task])
-            finished = True
-        finally:
-            end_pool(pool, cancel=not finished)  # Ctrl-C or an error: end the workers, not wait for them
+        processes = min(workers, len(jobs))
+        results = results_in_order(_train_in_worker, jobs, processes, initializer=_init_worker, initargs=(setup,))
+        with closing(results), tqdm(total=len(jobs), desc=f"task LoRAs ({processes} processes)", unit="task",
+                                    disable=not progress) as bar:
+            for job, lora in results:  # closed early (Ctrl-C, an error): the workers end
+                trained[job.task] = lora
+                bar.update(1)
+                if done is not None:
+                    done(job, lora)
         return trained
     for job in jobs:
         trained[job.task] = train_task_lora(backbone, samples, setup, job, progress=progress)
