@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -90,10 +90,9 @@ def end_pool(pool: ProcessPoolExecutor, cancel: bool = False) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-
 def results_in_order(function: Callable[[JobT], ResultT], jobs: Sequence[JobT], workers: int,
                      initializer: Callable[..., None] = init_pool_process,
-                     initargs: tuple[Any, ...] = ()) -> Iterator[tuple[JobT, ResultT]]:
+                     initargs: tuple[Any, ...] = ()) -> Generator[tuple[JobT, ResultT], None, None]:
     """``(job, function(job))`` in job order, computed in ``workers`` spawned processes.
 
     ``initializer(*initargs, parent_pid)`` starts each process (it must call
