@@ -7,6 +7,7 @@ import re
 
 import gymnasium as gym
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from peft import LoraConfig, inject_adapter_in_model
@@ -14,20 +15,23 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from vlapro_bench.cli.memory import memory_app
-from vlapro_bench.datasets import DatasetWriter, env_features
+from vlapro_bench.datasets import DatasetWriter, LeRobotV3Dataset, env_features
 from vlapro_bench.env import VLAProEnv
 from vlapro_bench.evaluation.episode import run_episode
 from vlapro_bench.evaluation.policy_spec import PolicyMismatchError, check_checkpoint
 from vlapro_bench.evaluation.recording import record_episode
 from vlapro_bench.memory.bank import BackboneMismatchError, load_bank
-from vlapro_bench.memory.build import build_bank, training_image_shift
+from vlapro_bench.memory.build import build_bank, instruction_embedder, training_image_shift
 from vlapro_bench.memory.config import LoraSpec, MemoryBuildConfig
 from vlapro_bench.memory.contract import linear_targets
 from vlapro_bench.memory.fusion import AdapterTable, FusedLoRA
 from vlapro_bench.memory.lora import extract_adapter
+from vlapro_bench.memory.probe import probe_memories
+from vlapro_bench.memory.task_loras import chunk_samples
 from vlapro_bench.policies.tinyvla import LORA_TRANSFORMER_REGEX, TinyVLA, TinyVLAConfig
 from vlapro_bench.policy import make_policy
 from vlapro_bench.training import TrainConfig, train
+from vlapro_bench.training.checkpoint import latest_checkpoint, load_backbone_checkpoint
 
 TINY_MODEL = {"image_size": [16, 16], "vision_channels": [8, 8], "vision_groups": 4, "vision_res_stages": 0,
               "d_model": 16, "n_heads": 2, "n_encoder_layers": 1, "n_decoder_layers": 1, "ffn_dim": 32,
@@ -433,3 +437,61 @@ def test_instruction_swap_changes_only_the_task_loras_and_is_recorded(tiny_run, 
                for m in range(len(plain.table)) for n in plain.table.adapter(m)]
     assert any(differs)  # the task LoRAs saw other instructions
     assert torch.equal(swapped.keys["visible"], plain.keys["visible"])  # retrieval keys do not depend on it
+
+
+def test_probe_measures_each_memory_on_the_same_frames_and_leaves_the_backbone_as_it_was(tiny_run, tmp_path):
+    root, _ = tiny_run
+    model = load_backbone_checkpoint(latest_checkpoint(root / "run"), "cpu").eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    bank, data = load_bank(root / "bank", model), LeRobotV3Dataset(root / "demos")
+    result = probe_memories(model, bank, data, frames_per_task=10_000)  # more than there are: every frame
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # unfused afterwards
+    assert list(result.losses.columns) == ["plain", "k0", *bank.memory_names]
+    assert sorted(result.losses.index) == ["beat_block_hammer", "click_alarmclock", "click_bell"]
+    # plain is the backbone's own loss over all of the task's frames, computed here in one batch
+    samples = chunk_samples(model, data, instruction_embedder(model))
+    tasks = [row["task_name"] for row in data.episodes]
+    mine = [i for i, (e, _) in enumerate(samples.index) if tasks[e] == "click_alarmclock"]
+    assert result.frames["click_alarmclock"] == len(mine)
+    whole = torch.utils.data.default_collate([samples[i] for i in mine])
+    with torch.no_grad():
+        assert result.losses.loc["click_alarmclock", "plain"] == pytest.approx(float(model.compute_loss(whole)),
+                                                                               rel=1e-5)
+    # a memory fused alone is the base plus that memory: the same sum the policy fuses per chunk
+    fusion = bank.fusion(model, 1)
+    with fusion.applied(torch.tensor([0]), torch.tensor([1.0])), torch.no_grad():
+        fused = float(model.compute_loss(whole))
+    fusion.detach()
+    assert result.losses.loc["click_alarmclock", bank.memory_names[0]] == pytest.approx(fused, rel=1e-5)
+    summary = result.summary({"click_alarmclock": ("click_bell",)}).set_index("task")
+    assert summary.loc["click_bell", "own memory"] == result.losses.loc["click_bell", "click_bell"]
+    assert summary.loc["click_alarmclock", "best source"] == result.losses.loc["click_alarmclock", "click_bell"]
+    assert np.isnan(summary.loc["click_alarmclock", "own memory"])  # no memory of an unseen task
+
+    out = CliRunner().invoke(memory_app, ["probe", str(root / "bank"), "--backbone", str(root / "run"),
+                                          "--data", str(root / "demos"), "--frames", "8",
+                                          "--csv", str(tmp_path / "losses.csv")])
+    assert out.exit_code == 0, out.output
+    assert "gap closed %" in out.output and "click_alarmclock" in out.output
+    table = pd.read_csv(tmp_path / "losses.csv", index_col="task")
+    assert list(table.columns) == ["plain", "k0", *bank.memory_names] and len(table) == 3
+    bad = CliRunner().invoke(memory_app, ["probe", str(root / "bank"), "--backbone", str(root / "run"),
+                                          "--data", str(root / "demos"), "--task", "open_laptop"])
+    assert bad.exit_code == 1 and "has no demonstrations of ['open_laptop']" in bad.output
+
+
+def test_probe_reads_the_ceiling_banks_own_task_lora_where_it_has_one(tiny_run, tmp_path):
+    root, _ = tiny_run
+    config = MemoryBuildConfig(backbone=str(root / "run"), data=str(root / "demos"), out=str(tmp_path / "ceiling"),
+                               memories_from="unseen", base_bank=str(root / "bank"), lora={"rank": 4, "alpha": 8.0},
+                               keys={"keys_per_memory": 4, "key_episodes": 1}, base_steps=3, task_steps=3,
+                               batch_size=4, device="cpu")
+    build_bank(config, progress=False, log=lambda line: None)
+    model = load_backbone_checkpoint(latest_checkpoint(root / "run"), "cpu").eval()
+    bank, ceiling = load_bank(root / "bank", model), load_bank(tmp_path / "ceiling", model)
+    result = probe_memories(model, bank, LeRobotV3Dataset(root / "demos"), frames_per_task=6, ceiling=ceiling)
+    own = result.losses["ceiling"]
+    assert np.isfinite(own["click_alarmclock"]) and own.drop("click_alarmclock").isna().all()
+    fusion = ceiling.fusion(model, 1)
+    assert fusion.has_base  # the ceiling's LoRA sits on the bank's base LoRA, as in the ceiling arm
+    fusion.detach()

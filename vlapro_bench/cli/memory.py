@@ -1,4 +1,4 @@
-"""``vlapro-bench memory build``, ``inspect``, ``export``, ``import`` and ``convert``.
+"""``vlapro-bench memory build``, ``inspect``, ``probe``, ``export``, ``import`` and ``convert``.
 
 The app (:mod:`vlapro_bench.cli.app`) mounts :data:`memory_app` as the ``memory`` group.
 """
@@ -165,6 +165,51 @@ def import_(
 
     import_memory(bank, adapter, task=task, data=data, backbone=backbone, name=name, suite=suite, out=out,
                   log=typer.echo)
+
+
+@memory_app.command()
+def probe(
+    bank: Annotated[Path, typer.Argument(help="Bank folder from `vlapro-bench memory build`.")],
+    backbone: Annotated[Path, typer.Option(help="Training run folder (or checkpoint) the bank was built for.")],
+    data: Annotated[Path, typer.Option(help="Demonstrations to measure on (`vlapro-bench collect`), seen or "
+                                            "unseen tasks.")],
+    ceiling: Annotated[Path | None, typer.Option(help="A ceiling bank (`memories_from: unseen`, the same base "
+                                                      "LoRA): adds each task's own LoRA as the reference.")] = None,
+    task: Annotated[list[str] | None, typer.Option(help="Only these tasks of DATA (repeatable).")] = None,
+    frames: Annotated[int, typer.Option(min=1, help="Frames drawn per task; every memory is measured on the same "
+                                                    "ones.")] = 256,
+    seed: Annotated[int, typer.Option(help="Seed of the frame draw.")] = 0,
+    csv: Annotated[Path | None, typer.Option(help="Also write every task x memory loss here (CSV).",
+                                             callback=output_file)] = None,
+) -> None:
+    """Whether any memory can move the backbone toward a task: its action loss per task and fused memory.
+
+    For each task of DATA: the backbone's training loss (L1 on normalised actions) alone, with the
+    base LoRA (k=0), with each memory fused alone at weight 1, and with the task's own LoRA from
+    --ceiling. "gap closed %" is the share of the k0-to-ceiling distance the best memory covers. Open
+    loop and teacher forced: it explains closed-loop results, it does not replace them.
+    """
+    # Deferred for import-time cost: the probe imports torch and pandas.
+    from vlapro_bench.datasets import LeRobotV3Dataset  # noqa: PLC0415
+    from vlapro_bench.memory.bank import MemoryBankError, load_bank  # noqa: PLC0415
+    from vlapro_bench.memory.probe import probe_memories  # noqa: PLC0415
+    from vlapro_bench.splits import load_split  # noqa: PLC0415
+    from vlapro_bench.training.checkpoint import latest_checkpoint, load_backbone_checkpoint  # noqa: PLC0415
+
+    try:
+        model = load_backbone_checkpoint(latest_checkpoint(backbone), "cpu")
+        loaded = load_bank(bank, model)
+        reference = load_bank(ceiling, model) if ceiling is not None else None
+        result = probe_memories(model, loaded, LeRobotV3Dataset(data), frames, seed, reference, task or ())
+    except (MemoryBankError, ValueError, FileNotFoundError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    suite = str(loaded.index.build.get("suite") or "")
+    sources = ({t: link.sources for t, link in load_split(suite).transfer.items()} if suite else {})
+    typer.echo(result.summary(sources).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if csv is not None:
+        result.losses.rename_axis("task").to_csv(csv)
+        typer.echo(f"every task x memory loss: {csv}")
 
 
 @memory_app.command()
