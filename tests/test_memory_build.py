@@ -492,6 +492,19 @@ def test_probe_reads_the_ceiling_banks_own_task_lora_where_it_has_one(tiny_run, 
     result = probe_memories(model, bank, LeRobotV3Dataset(root / "demos"), frames_per_task=6, ceiling=ceiling)
     own = result.losses["ceiling"]
     assert np.isfinite(own["click_alarmclock"]) and own.drop("click_alarmclock").isna().all()
-    fusion = ceiling.fusion(model, 1)
+    # the same number as the ceiling LoRA fused alone on a fresh backbone (no other fusion attached)
+    fresh = load_backbone_checkpoint(latest_checkpoint(root / "run"), "cpu").eval()
+    data = LeRobotV3Dataset(root / "demos")
+    samples = chunk_samples(fresh, data, instruction_embedder(fresh))
+    rng = np.random.default_rng(0)
+    tasks = np.array([str(data.episodes[e]["task_name"]) for e, _ in samples.index])
+    for task in sorted(set(tasks)):  # the probe's frame draw, task by task in the same order
+        picked = np.sort(rng.choice(np.nonzero(tasks == task)[0], size=min(6, int((tasks == task).sum())),
+                                    replace=False))
+        if task == "click_alarmclock":
+            batch = torch.utils.data.default_collate([samples[int(i)] for i in picked])
+    fusion = load_bank(tmp_path / "ceiling", fresh).fusion(fresh, 1)
     assert fusion.has_base  # the ceiling's LoRA sits on the bank's base LoRA, as in the ceiling arm
+    with fusion.applied(torch.tensor([0]), torch.tensor([1.0])), torch.no_grad():
+        assert own["click_alarmclock"] == pytest.approx(float(fresh.compute_loss(batch)), rel=1e-5)
     fusion.detach()
