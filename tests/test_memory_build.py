@@ -62,6 +62,16 @@ def build_tiny_run(root, demos, suite="robotwin", model=None):
     return result.output
 
 
+def build_tiny_ceiling(root, out):
+    """The ceiling bank of the tiny run: a LoRA of its unseen task on the bank's base LoRA; returns its config."""
+    config = MemoryBuildConfig(backbone=str(root / "run"), data=str(root / "demos"), out=str(out),
+                               memories_from="unseen", base_bank=str(root / "bank"), lora={"rank": 4, "alpha": 8.0},
+                               keys={"keys_per_memory": 4, "key_episodes": 1}, base_steps=3, task_steps=3,
+                               batch_size=4, device="cpu")
+    build_bank(config, progress=False, log=lambda line: None)
+    return config
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("memory")
@@ -329,11 +339,7 @@ def test_memory_loras_train_with_the_backbones_own_augmentation(tiny_run):
 
 def test_ceiling_bank_holds_unseen_task_loras_on_the_same_base_and_is_privileged(tiny_run, tmp_path):
     root, _ = tiny_run
-    config = MemoryBuildConfig(backbone=str(root / "run"), data=str(root / "demos"), out=str(tmp_path / "ceiling"),
-                               memories_from="unseen", base_bank=str(root / "bank"), lora={"rank": 4, "alpha": 8.0},
-                               keys={"keys_per_memory": 4, "key_episodes": 1}, base_steps=3, task_steps=3,
-                               batch_size=4, device="cpu")
-    build_bank(config, progress=False, log=lambda line: None)
+    config = build_tiny_ceiling(root, tmp_path / "ceiling")
     ceiling, bank = load_bank(tmp_path / "ceiling"), load_bank(root / "bank")
     assert ceiling.memory_names == ["click_alarmclock"] and ceiling.from_evaluated_tasks
     assert all(torch.equal(ceiling.base[n][i], bank.base[n][i]) for n in bank.base for i in (0, 1))
@@ -482,11 +488,7 @@ def test_probe_measures_each_memory_on_the_same_frames_and_leaves_the_backbone_a
 
 def test_probe_reads_the_ceiling_banks_own_task_lora_where_it_has_one(tiny_run, tmp_path):
     root, _ = tiny_run
-    config = MemoryBuildConfig(backbone=str(root / "run"), data=str(root / "demos"), out=str(tmp_path / "ceiling"),
-                               memories_from="unseen", base_bank=str(root / "bank"), lora={"rank": 4, "alpha": 8.0},
-                               keys={"keys_per_memory": 4, "key_episodes": 1}, base_steps=3, task_steps=3,
-                               batch_size=4, device="cpu")
-    build_bank(config, progress=False, log=lambda line: None)
+    build_tiny_ceiling(root, tmp_path / "ceiling")
     model = load_backbone_checkpoint(latest_checkpoint(root / "run"), "cpu").eval()
     bank, ceiling = load_bank(root / "bank", model), load_bank(tmp_path / "ceiling", model)
     result = probe_memories(model, bank, LeRobotV3Dataset(root / "demos"), frames_per_task=6, ceiling=ceiling)
