@@ -116,6 +116,11 @@ class Split:
         return {group: tasks for group, tasks in self.groups.items() if set(tasks) <= side}
 
     @property
+    def transfer_sources(self) -> dict[str, tuple[str, ...]]:
+        """Each unseen task's designated seen source tasks (what reports count retrieval hits against)."""
+        return {task: tuple(link.sources) for task, link in self.transfer.items()}
+
+    @property
     def label(self) -> str:
         """How messages and tables name the split: ``robotwin v1``, ``robotwin zw7 v0``."""
         return f"{self.suite}{f' {self.name}' if self.name else ''} v{self.version}"

@@ -205,7 +205,7 @@ def probe(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     suite = str(loaded.index.build.get("suite") or "")
-    sources = ({t: link.sources for t, link in load_split(suite).transfer.items()} if suite else {})
+    sources = load_split(suite).transfer_sources if suite else {}
     typer.echo(result.summary(sources).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if csv is not None:
         result.losses.rename_axis("task").to_csv(csv)

@@ -54,6 +54,14 @@ def instruction_embedder(backbone: nn.Module) -> Callable[[list[str]], torch.Ten
     return encoder.encode
 
 
+def episode_task_names(data: LeRobotV3Dataset) -> list[str]:
+    """The task of each episode of ``data``, in episode order; refuses data recorded without task names."""
+    names = [row.get("task_name") for row in data.episodes]
+    if any(t is None for t in names):
+        raise ValueError(f"{data.root}: episodes carry no task_name; record demonstrations with `vlapro-bench collect`")
+    return [str(t) for t in names]
+
+
 def select_tasks(episode_tasks: list[str], suite: str, wanted: list[str],
                  part: str = "seen") -> tuple[list[str], list[str]]:
     """``(memory tasks, skipped tasks)``: the tasks of the split's ``part`` present in the data
@@ -220,9 +228,7 @@ def build_bank(config: MemoryBuildConfig, progress: bool = True, log: Callable[[
     backbone = load_backbone_checkpoint(checkpoint, device).eval()
     regex = config.lora.target_modules or default_target_regex(backbone)
     data = LeRobotV3Dataset(config.data)
-    episode_tasks = [row.get("task_name") for row in data.episodes]
-    if any(t is None for t in episode_tasks):
-        raise ValueError(f"{data.root}: episodes carry no task_name; record demonstrations with `vlapro-bench collect`")
+    episode_tasks = episode_task_names(data)
     tasks, skipped = select_tasks(episode_tasks, config.suite, list(config.tasks), config.memories_from)
     if skipped:
         log(f"skipping episodes of tasks that are not seen tasks to build memories from: {', '.join(skipped)}")

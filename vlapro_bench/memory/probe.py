@@ -28,7 +28,7 @@ from torch import nn
 
 from vlapro_bench.datasets import LeRobotV3Dataset
 from vlapro_bench.memory.bank import MemoryBank
-from vlapro_bench.memory.build import instruction_embedder
+from vlapro_bench.memory.build import episode_task_names, instruction_embedder
 from vlapro_bench.memory.task_loras import chunk_samples
 
 
@@ -91,17 +91,15 @@ def probe_memories(backbone: nn.Module, bank: MemoryBank, data: LeRobotV3Dataset
     """
     if frames_per_task < 1:
         raise ValueError(f"frames_per_task must be >= 1, got {frames_per_task}")
-    episode_tasks = [row.get("task_name") for row in data.episodes]
-    if any(t is None for t in episode_tasks):
-        raise ValueError(f"{data.root}: episodes carry no task_name; record demonstrations with `vlapro-bench collect`")
-    present = sorted(set(map(str, episode_tasks)))
+    episode_tasks = episode_task_names(data)
+    present = sorted(set(episode_tasks))
     unknown = sorted(set(tasks) - set(present))
     if unknown:
         raise ValueError(f"{data.root} has no demonstrations of {unknown}; it has {present}")
     chosen = list(tasks) or present
     backbone = backbone.eval()
     samples = chunk_samples(backbone, data, instruction_embedder(backbone))
-    task_of_sample = np.array([str(episode_tasks[e]) for e, _ in samples.index])
+    task_of_sample = np.array([episode_tasks[e] for e, _ in samples.index])
     rng = np.random.default_rng(seed)
     memories = bank.memory_names
     fusion = bank.fusion(backbone, 1)

@@ -76,10 +76,8 @@ def report_stage(profile: ReproduceProfile, title: str) -> Callable[[Layout, lis
     def run(layout: Layout, arms: list[str]) -> dict[str, Any]:
         folders = {arm: layout.eval_folder(eval_stage_name(arm)) for arm in arms}
         gate = (profile.gate, layout.gate) if profile.gate is not None else None
-        split = load_split(profile.suite)
-        sources = {task: link.sources for task, link in split.transfer.items()}
         return write_side_by_side(folders, layout.report, profile.suite, title, tuple(profile.eval.primary), gate,
-                                  report_notes(profile), sources)
+                                  report_notes(profile), load_split(profile.suite).transfer_sources)
 
     return run
 
